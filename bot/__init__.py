@@ -1,0 +1,1 @@
+"""Breakup Coach: the application (settings, storage, services, scheduler, Telegram wiring)."""

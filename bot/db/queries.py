@@ -1,0 +1,83 @@
+"""Query functions: plain `f(session, ...)`, no hidden state, the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Base, Profile, User
+
+
+async def upsert(
+    session: AsyncSession,
+    model: type[Base],
+    values: Mapping[str, Any],
+    keys: Iterable[str],
+    update: Iterable[str] | None = None,
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE, in the current dialect."""
+    keys = tuple(keys)
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**values)
+    columns = tuple(update) if update is not None else tuple(k for k in values if k not in keys)
+    if columns:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: stmt.excluded[c] for c in columns}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    await session.execute(stmt)
+
+
+async def record_user_seen(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    chat_id: int,
+    first_name: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> None:
+    """Create the person on first contact; afterwards refresh what Telegram tells us."""
+    await upsert(
+        session,
+        User,
+        {
+            "id": user_id,
+            "chat_id": chat_id,
+            "first_name": (first_name or "")[:64] or None,
+            "language_code": (language_code or "")[:16] or None,
+            "is_active": True,
+            "created_at": now,
+            "last_seen_at": now,
+        },
+        keys=("id",),
+        update=("chat_id", "first_name", "language_code", "is_active", "last_seen_at"),
+    )
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_profile(session: AsyncSession, user_id: int) -> Profile | None:
+    return await session.get(Profile, user_id)
+
+
+async def get_or_create_profile(session: AsyncSession, user_id: int, now: datetime) -> Profile:
+    profile = await session.get(Profile, user_id)
+    if profile is None:
+        profile = Profile(user_id=user_id, updated_at=now)
+        session.add(profile)
+        await session.flush()
+    return profile
+
+
+async def count_users(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User)) or 0)

@@ -1,0 +1,36 @@
+"""The coaching knowledge: data files and the pure engines that evaluate them.
+
+Nothing in this package imports telegram or sqlalchemy. `load_content()` reads and validates
+every data file once; a broken file fails loudly at start-up, naming the file and the entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from content.intake import Question, load_intake
+from content.loader import Source, Texts, load_sources, load_texts
+from content.program import Phase, load_phases
+from content.timezones import TimezoneCatalog, load_timezones
+
+
+@dataclass(frozen=True)
+class Content:
+    sources: Mapping[str, Source]
+    texts: Texts
+    intake: Mapping[str, Question]
+    phases: Mapping[str, Phase]
+    timezones: TimezoneCatalog
+
+
+@cache
+def load_content() -> Content:
+    return Content(
+        sources=load_sources(),
+        texts=load_texts(),
+        intake=load_intake(),
+        phases=load_phases(),
+        timezones=load_timezones(),
+    )

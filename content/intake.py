@@ -1,0 +1,176 @@
+"""The intake questions (content/intake.yaml) as typed, frozen objects, and typed-answer parsing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from dateutil import parser as dateparser
+
+from content.loader import CONTENT_DIR, ContentError, read_yaml, require_text
+
+FILE = "intake.yaml"
+STEP_ORDER = (
+    "ex_name",
+    "breakup",
+    "who_ended",
+    "shared",
+    "abuse",
+    "goal",
+    "timezone",
+    "checkin_hour",
+)
+MAX_NAME = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str
+    label: str
+    words: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    key: str
+    label: str
+    ask: str
+    invalid: str
+    options: tuple[Option, ...] = ()
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+    def label_of(self, value: str) -> str:
+        option = self.option(value)
+        return option.label if option else value
+
+    def text(self, name: str) -> str:
+        return require_text(FILE, f"{self.key}.{name}", self.extras.get(name))
+
+    def match(self, typed: str) -> str | None:
+        """The option a typed answer names (by label or by one of its words), if any."""
+        words = normalise(typed)
+        for option in self.options:
+            if words == normalise(option.label) or words in option.words:
+                return option.value
+        return None
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("’", "'").replace("'", "")
+    return re.sub(r"[^\w+:]+", " ", text).strip()
+
+
+def load_intake(directory: Path = CONTENT_DIR) -> Mapping[str, Question]:
+    raw = read_yaml(FILE, directory)
+    if not isinstance(raw, dict):
+        raise ContentError(FILE, "-", "must map step names to questions")
+    missing = [k for k in STEP_ORDER if k not in raw]
+    if missing:
+        raise ContentError(FILE, missing[0], "step is missing")
+    unknown = [k for k in raw if k not in STEP_ORDER]
+    if unknown:
+        raise ContentError(FILE, unknown[0], "is not an intake step")
+    questions = {}
+    for key in STEP_ORDER:
+        body = raw[key]
+        if not isinstance(body, dict):
+            raise ContentError(FILE, key, "must be a mapping")
+        options = []
+        for value, opt in (body.get("options") or {}).items():
+            entry = f"{key}.options.{value}"
+            if not isinstance(opt, dict):
+                raise ContentError(FILE, entry, "must have a label")
+            label = require_text(FILE, entry, opt.get("label"), "label")
+            words = frozenset(normalise(str(w)) for w in opt.get("words") or [])
+            options.append(Option(str(value), label, words))
+        extras = {k: v for k, v in body.items() if k not in {"label", "ask", "invalid", "options"}}
+        for name, value in extras.items():
+            if isinstance(value, str):
+                require_text(FILE, f"{key}.{name}", value, name)
+        questions[key] = Question(
+            key=key,
+            label=require_text(FILE, key, body.get("label"), "label"),
+            ask=require_text(FILE, key, body.get("ask"), "ask"),
+            invalid=require_text(FILE, key, body.get("invalid"), "invalid"),
+            options=tuple(options),
+            extras=extras,
+        )
+    return questions
+
+
+# --- typed answers -----------------------------------------------------------------------------
+
+_AGO = re.compile(r"^(?:about |around |like )?(\d{1,3}|a|an|one|two|three|four|five|six)\s+"
+                  r"(day|week|month|year)s?\s+ago$")  # fmt: skip
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+class FutureDate(ValueError):
+    """The typed date lies in the future."""
+
+
+def parse_breakup_date(typed: str, today: date) -> date | None:
+    """A typed breakup date: '3 October', '2026-10-03', '10 days ago', 'yesterday'.
+
+    Returns None when it cannot be read; raises FutureDate for a date after today. A day and
+    month without a year means the most recent such day.
+    """
+    text = normalise(typed).replace(":", " ")
+    if text == "yesterday":
+        return today - timedelta(days=1)
+    match = _AGO.match(text)
+    if match:
+        count = _NUMBER_WORDS.get(match.group(1)) or int(match.group(1))
+        return today - timedelta(days=count * _UNIT_DAYS[match.group(2)])
+    if not re.search(r"\d", typed) or len(typed) > 40 or re.fullmatch(r"\s*\d+\s*", typed):
+        return None
+    try:
+        parsed = dateparser.parse(typed, default=datetime(today.year, 1, 1), dayfirst=True)
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    result = parsed.date()
+    has_year = bool(re.search(r"\b\d{4}\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2}\b", typed))
+    if result > today and not has_year:
+        result = result.replace(year=result.year - 1)
+    if result > today:
+        raise FutureDate(typed)
+    if result.year < today.year - 60:
+        return None
+    return result
+
+
+_HOUR = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|h)?$")
+
+
+def parse_hour(typed: str) -> int | None:
+    """'7', '07:00', '7pm', '19', '19:00', '7 am' → 0–23; minutes other than :00 are refused."""
+    text = typed.strip().lower().replace(" ", "").replace(".", "")
+    match = _HOUR.match(text.replace("am", " am").replace("pm", " pm").replace(" ", ""))
+    if not match:
+        match = _HOUR.match(text)
+    if not match:
+        return None
+    hour, minutes, suffix = int(match.group(1)), match.group(2), match.group(3)
+    if minutes not in (None, "00"):
+        return None
+    if suffix in ("am", "pm"):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    return hour if 0 <= hour <= 23 else None
+
+
+def clean_name(typed: str) -> str | None:
+    """A name or nickname for the ex: one line, 1–40 characters after trimming."""
+    name = " ".join(typed.split())
+    return name if 0 < len(name) <= MAX_NAME else None

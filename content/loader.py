@@ -1,0 +1,173 @@
+"""Reading and validating the coaching data files.
+
+Everything here is pure: no Telegram, no database. A broken data file fails loudly at start-up
+with a `ContentError` that names the file and the entry, so a typo never reaches a user.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONTENT_DIR = Path(__file__).resolve().parent
+
+
+class ContentError(ValueError):
+    """A content file is malformed; the message names the file and the entry."""
+
+    def __init__(self, file: str, entry: str, problem: str) -> None:
+        self.file = file
+        self.entry = entry
+        self.problem = problem
+        super().__init__(f"{file}: {entry}: {problem}")
+
+
+def read_yaml(name: str, directory: Path = CONTENT_DIR) -> Any:
+    """Parse one YAML file from the content directory, naming the file on any error."""
+    path = directory / name
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ContentError(name, "-", "file is missing") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(name, "-", f"is not valid YAML ({exc})") from None
+    if data is None:
+        raise ContentError(name, "-", "file is empty")
+    return data
+
+
+def require_text(file: str, entry: str, value: Any, field: str = "text") -> str:
+    """Return a stripped, non-empty string or fail naming the entry."""
+    if not isinstance(value, str) or not value.strip():
+        raise ContentError(file, entry, f"'{field}' must be a non-empty text")
+    return value.strip()
+
+
+# --- Sources -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    short: str
+
+
+@cache
+def load_sources(directory: Path = CONTENT_DIR) -> Mapping[str, Source]:
+    raw = read_yaml("sources.yaml", directory)
+    if not isinstance(raw, dict):
+        raise ContentError("sources.yaml", "-", "must map source ids to titles")
+    return {
+        sid: Source(
+            id=sid,
+            title=require_text("sources.yaml", sid, (body or {}).get("title"), "title"),
+            short=require_text("sources.yaml", sid, (body or {}).get("short"), "short"),
+        )
+        for sid, body in raw.items()
+    }
+
+
+def check_sources(
+    file: str, entry: str, ids: Any, known: Mapping[str, Source] | None = None
+) -> tuple[str, ...]:
+    """Validate an entry's `sources` list: at least one id, every id known."""
+    known = load_sources() if known is None else known
+    if isinstance(ids, str):
+        ids = [ids]
+    if not isinstance(ids, list) or not ids:
+        raise ContentError(file, entry, "names no source (add 'sources: [id, ...]')")
+    unknown = [s for s in ids if s not in known]
+    if unknown:
+        raise ContentError(file, entry, f"unknown source id(s): {', '.join(map(str, unknown))}")
+    return tuple(ids)
+
+
+def source_names(ids: Iterable[str]) -> str:
+    """'Five steps, Proven steps' — how a list of sources is shown to a person."""
+    known = load_sources()
+    return ", ".join(known[s].short for s in ids)
+
+
+# --- Texts ---------------------------------------------------------------------------------------
+
+_FORMATTER = string.Formatter()
+
+
+def _placeholders(template: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in _FORMATTER.parse(template) if name)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    id: str
+    template: str
+    placeholders: frozenset[str]
+
+
+class Texts:
+    """Every user-facing sentence, by id. Rendering HTML-escapes the values put into it."""
+
+    def __init__(self, entries: Mapping[str, Text], file: str = "texts.yaml") -> None:
+        self._entries = dict(entries)
+        self._file = file
+
+    def __contains__(self, text_id: str) -> bool:
+        return text_id in self._entries
+
+    def ids(self) -> list[str]:
+        return sorted(self._entries)
+
+    def placeholders(self, text_id: str) -> frozenset[str]:
+        return self._get(text_id).placeholders
+
+    def _get(self, text_id: str) -> Text:
+        try:
+            return self._entries[text_id]
+        except KeyError:
+            raise ContentError(self._file, text_id, "no such text") from None
+
+    def render(self, text_id: str, **values: Any) -> str:
+        entry = self._get(text_id)
+        missing = entry.placeholders - values.keys()
+        if missing:
+            raise ContentError(
+                self._file, text_id, f"missing value(s): {', '.join(sorted(missing))}"
+            )
+        safe = {k: v if isinstance(v, Markup) else html.escape(str(v)) for k, v in values.items()}
+        return entry.template.format(**safe)
+
+
+class Markup(str):
+    """A string that is already safe HTML (e.g. another rendered text); not escaped again."""
+
+
+def load_texts(name: str = "texts.yaml", directory: Path = CONTENT_DIR) -> Texts:
+    raw = read_yaml(name, directory)
+    if not isinstance(raw, dict):
+        raise ContentError(name, "-", "must map text ids to texts")
+    entries: dict[str, Text] = {}
+
+    def walk(prefix: str, node: Mapping[str, Any]) -> None:
+        for key, value in node.items():
+            text_id = f"{prefix}{key}"
+            if isinstance(value, dict):
+                walk(f"{text_id}.", value)
+                continue
+            template = require_text(name, text_id, value)
+            try:
+                fields = _placeholders(template)
+            except ValueError as exc:
+                raise ContentError(name, text_id, f"bad placeholder ({exc})") from None
+            entries[text_id] = Text(text_id, template, fields)
+
+    walk("", raw)
+    return Texts(entries, name)
