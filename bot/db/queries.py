@@ -70,9 +70,15 @@ async def get_profile(session: AsyncSession, user_id: int) -> Profile | None:
     return await session.get(Profile, user_id)
 
 
+class UnknownUser(LookupError):
+    """No user row: the person never pressed /start, or deleted their data."""
+
+
 async def get_or_create_profile(session: AsyncSession, user_id: int, now: datetime) -> Profile:
     profile = await session.get(Profile, user_id)
     if profile is None:
+        if await session.get(User, user_id) is None:
+            raise UnknownUser(user_id)
         profile = Profile(user_id=user_id, updated_at=now)
         session.add(profile)
         await session.flush()

@@ -1,0 +1,147 @@
+"""Composition root: build_application(settings) wires content, storage, services and handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.context import SERVICES_KEY, CoachContext, Services, install_services
+from bot.db import Database
+from bot.persistence import DatabasePersistence
+from bot.services.intake import IntakeService
+from bot.services.privacy import PrivacyService
+from bot.settings import Settings
+from content import Content, load_content
+
+log = logging.getLogger(__name__)
+
+OFFLINE_TOKEN = "0:in-process"
+
+
+class CoachApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application, plus: migrations before anything reads the database, conversation
+    states written through after every update (a crash loses nothing), and a count of finished
+    updates so the terminal chat can wait for the bot to finish answering."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.updates_done = 0
+        self._done = asyncio.Condition()
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data[SERVICES_KEY]
+
+    async def initialize(self) -> None:
+        await self.services.db.migrate()
+        await super().initialize()
+        await self.bot.set_my_commands(handlers.bot_commands(self.services.content.texts))
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        await self.services.db.dispose()
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+            await self.update_persistence()
+        finally:
+            async with self._done:
+                self.updates_done += 1
+                self._done.notify_all()
+
+    async def wait_for_updates(self, count: int) -> None:
+        """Wait until `count` updates in all have been fully handled."""
+        async with self._done:
+            await self._done.wait_for(lambda: self.updates_done >= count)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    content: Content | None = None,
+    db: Database | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    content = content or load_content()
+    db = db or Database(settings.database_url)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        content=content,
+        intake=IntakeService(db, content, clock, settings.default_timezone),
+        privacy=PrivacyService(db),
+    )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    services: Services | None = None,
+) -> CoachApplication:
+    """The one Application: the same for polling, webhook, terminal chat and tests.
+
+    `request` replaces the network (the in-process Bot API); without it the bot talks to
+    settings.bot_api_url with the token from BOT_TOKEN.
+    """
+    services = services or build_services(settings)
+    builder = (
+        ApplicationBuilder()
+        .application_class(CoachApplication)
+        .context_types(ContextTypes(context=CoachContext))
+        .persistence(DatabasePersistence(services.db, services.clock))
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .arbitrary_callback_data(False)
+    )
+    if request is not None:
+        builder = builder.token(settings.bot_token or OFFLINE_TOKEN)
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.token(settings.require_token())
+        builder = builder.base_url(f"{settings.bot_api_url}/bot")
+        builder = builder.base_file_url(f"{settings.bot_api_url}/file/bot")
+    app = builder.build()
+    install_services(app, services)
+    handlers.register(app)
+    return app  # type: ignore[return-value]
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    # httpx logs every request URL, and the URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run(settings: Settings) -> None:
+    """Run for real: long polling, or PTB's webhook server (which checks the secret header)."""
+    app = build_application(settings)
+    if settings.mode == "webhook":
+        from urllib.parse import urlparse
+
+        assert settings.webhook_url and settings.webhook_secret
+        path = urlparse(settings.webhook_url).path.strip("/")
+        app.run_webhook(
+            listen="0.0.0.0",
+            port=settings.port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,42 @@
+"""What every handler can reach: the services, the content and the clock, via `context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.services.intake import IntakeService
+from bot.services.privacy import PrivacyService
+from bot.settings import Settings
+from content import Content
+from content.loader import Texts
+
+SERVICES_KEY = "services"
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    content: Content
+    intake: IntakeService
+    privacy: PrivacyService
+
+
+class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data[SERVICES_KEY]
+
+    @property
+    def texts(self) -> Texts:
+        return self.services.content.texts
+
+
+def install_services(application: Application[Any, Any, Any, Any, Any, Any], s: Services) -> None:
+    application.bot_data[SERVICES_KEY] = s

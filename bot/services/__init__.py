@@ -1,0 +1,1 @@
+"""Use cases: a session and the content in, a plain result out. No Telegram objects here."""

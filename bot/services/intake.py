@@ -1,0 +1,253 @@
+"""The /start intake: who the person is, stored answer by answer, and where they are in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.db import queries as q
+from bot.db.models import Profile
+from content import Content
+from content.intake import STEP_ORDER
+from content.program import Phase, first_steps
+from content.timezones import zone_info
+from content.vocab import DAYS_AGO_FOR_BUCKET, AbuseAnswer, BreakupWhen, Goal, Shared, WhoEnded
+
+
+class Stage(StrEnum):
+    NEW = "new"
+    IN_INTAKE = "in_intake"
+    SET_UP = "set_up"
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """A read-only copy of a profile, safe to hand to the Telegram layer."""
+
+    user_id: int
+    ex_name: str | None
+    breakup_when: BreakupWhen | None
+    breakup_on: date | None
+    who_ended: WhoEnded | None
+    shared: frozenset[str]
+    abuse: AbuseAnswer | None
+    goal: Goal | None
+    timezone: str | None
+    checkin_hour: int | None
+    no_contact_days: int
+    intake_step: str | None
+    set_up: bool
+
+    @property
+    def reconcile_path_open(self) -> bool:
+        return self.abuse is not AbuseAnswer.YES
+
+    @classmethod
+    def of(cls, p: Profile) -> ProfileView:
+        return cls(
+            user_id=p.user_id,
+            ex_name=p.ex_name,
+            breakup_when=p.breakup_when,
+            breakup_on=p.breakup_on,
+            who_ended=p.who_ended,
+            shared=p.shared,
+            abuse=p.abuse,
+            goal=p.goal,
+            timezone=p.timezone,
+            checkin_hour=p.checkin_hour,
+            no_contact_days=p.no_contact_days,
+            intake_step=p.intake_step,
+            set_up=p.intake_completed_at is not None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Greeting:
+    stage: Stage
+    profile: ProfileView | None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What happened after an answer: the stored profile and the step to ask next (None: done)."""
+
+    profile: ProfileView
+    next_step: str | None
+
+
+class InvalidAnswer(ValueError):
+    """An answer that does not fit the step (a forged or outdated button)."""
+
+
+def is_skipped(step: str, profile: ProfileView | Profile) -> bool:
+    """Abuse or repeated cheating turns the reconcile path off: 'what do you want' is skipped."""
+    return step == "goal" and profile.abuse is AbuseAnswer.YES
+
+
+def step_after(step: str, profile: ProfileView | Profile) -> str | None:
+    index = STEP_ORDER.index(step) + 1
+    while index < len(STEP_ORDER) and is_skipped(STEP_ORDER[index], profile):
+        index += 1
+    return STEP_ORDER[index] if index < len(STEP_ORDER) else None
+
+
+def step_before(step: str, profile: ProfileView | Profile) -> str | None:
+    index = STEP_ORDER.index(step) - 1
+    while index >= 0 and is_skipped(STEP_ORDER[index], profile):
+        index -= 1
+    return STEP_ORDER[index] if index >= 0 else None
+
+
+def local_today(profile: ProfileView | Profile | None, now: datetime, default_tz: str) -> date:
+    zone = (profile.timezone if profile is not None else None) or default_tz
+    return now.astimezone(zone_info(zone)).date()
+
+
+class IntakeService:
+    def __init__(self, db: Database, content: Content, clock: Clock, default_tz: str) -> None:
+        self.db = db
+        self.content = content
+        self.clock = clock
+        self.default_tz = default_tz
+
+    async def greet(
+        self, *, user_id: int, chat_id: int, first_name: str | None, language_code: str | None
+    ) -> Greeting:
+        """Record that the person is here (again) and say how far along they are."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            await q.record_user_seen(
+                session,
+                user_id=user_id,
+                chat_id=chat_id,
+                first_name=first_name,
+                language_code=language_code,
+                now=now,
+            )
+            profile = await q.get_profile(session, user_id)
+            if profile is None:
+                return Greeting(Stage.NEW, None)
+            view = ProfileView.of(profile)
+        if view.set_up and view.intake_step is None:
+            return Greeting(Stage.SET_UP, view)
+        return Greeting(Stage.IN_INTAKE, view)
+
+    async def begin(self, user_id: int, *, restart: bool = False) -> Progress:
+        """Start the intake (or pick it up, or go through it again) and return the step to ask."""
+        async with self.db.transaction() as session:
+            profile = await q.get_or_create_profile(session, user_id, self.clock.now())
+            if restart or profile.intake_step is None:
+                profile.intake_step = STEP_ORDER[0]
+            profile.updated_at = self.clock.now()
+            return Progress(ProfileView.of(profile), profile.intake_step)
+
+    async def profile(self, user_id: int) -> ProfileView | None:
+        async with self.db.sessions() as session:
+            profile = await q.get_profile(session, user_id)
+            return ProfileView.of(profile) if profile else None
+
+    async def today(self, user_id: int) -> date:
+        """Today's date where the person lives (their time zone, else the default)."""
+        return local_today(await self.profile(user_id), self.clock.now(), self.default_tz)
+
+    async def go_back(self, user_id: int, step: str) -> Progress:
+        async with self.db.transaction() as session:
+            profile = await self._profile(session, user_id)
+            previous = step_before(step, profile) or STEP_ORDER[0]
+            profile.intake_step = previous
+            profile.updated_at = self.clock.now()
+            return Progress(ProfileView.of(profile), previous)
+
+    async def toggle_shared(self, user_id: int, item: str) -> ProfileView:
+        try:
+            shared = Shared(item)
+        except ValueError:
+            raise InvalidAnswer(item) from None
+        async with self.db.transaction() as session:
+            profile = await self._profile(session, user_id)
+            column = f"shares_{shared.value}"
+            setattr(profile, column, not getattr(profile, column))
+            profile.updated_at = self.clock.now()
+            return ProfileView.of(profile)
+
+    async def answer(
+        self, user_id: int, step: str, value: object, *, advance: bool = True
+    ) -> Progress:
+        """Store one answer. With `advance`, move the intake on to the next step to ask."""
+        async with self.db.transaction() as session:
+            profile = await self._profile(session, user_id)
+            self._apply(profile, step, value)
+            now = self.clock.now()
+            profile.updated_at = now
+            next_step = step_after(step, profile) if advance else None
+            if advance:
+                profile.intake_step = next_step
+                if next_step is None:
+                    profile.intake_completed_at = profile.intake_completed_at or now
+            return Progress(ProfileView.of(profile), next_step)
+
+    def _apply(self, profile: Profile, step: str, value: object) -> None:
+        try:
+            match step:
+                case "ex_name":
+                    profile.ex_name = value if isinstance(value, str) and value else None
+                case "breakup":
+                    self._apply_breakup(profile, value)
+                case "who_ended":
+                    profile.who_ended = WhoEnded(str(value))
+                case "shared":
+                    if value is not None:
+                        chosen = {Shared(v) for v in value}  # type: ignore[union-attr]
+                        profile.shares_kids = Shared.KIDS in chosen
+                        profile.shares_work = Shared.WORK in chosen
+                        profile.shares_home = Shared.HOME in chosen
+                case "abuse":
+                    profile.abuse = AbuseAnswer(str(value))
+                    if profile.abuse is AbuseAnswer.YES:
+                        profile.goal = Goal.MOVE_ON
+                case "goal":
+                    profile.goal = Goal(str(value))
+                case "timezone":
+                    zone = str(value)
+                    zone_info(zone)
+                    profile.timezone = zone
+                case "checkin_hour":
+                    hour = int(str(value))
+                    if not 0 <= hour <= 23:
+                        raise ValueError(value)
+                    profile.checkin_hour = hour
+                case _:
+                    raise InvalidAnswer(step)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise InvalidAnswer(f"{step}={value!r}") from exc
+
+    def _apply_breakup(self, profile: Profile, value: object) -> None:
+        today = local_today(profile, self.clock.now(), self.default_tz)
+        if isinstance(value, date):
+            if value > today:
+                raise ValueError(value)
+            profile.breakup_when = BreakupWhen.EXACT
+            profile.breakup_on = value
+            return
+        bucket = BreakupWhen(str(value))
+        if bucket is BreakupWhen.EXACT:
+            raise ValueError(value)
+        profile.breakup_when = bucket
+        profile.breakup_on = today - timedelta(days=DAYS_AGO_FOR_BUCKET[bucket])
+
+    async def _profile(self, session: AsyncSession, user_id: int) -> Profile:
+        return await q.get_or_create_profile(session, user_id, self.clock.now())
+
+    def first_steps(self, profile: ProfileView) -> tuple[Phase, ...]:
+        return first_steps(
+            self.content.phases,
+            shared=profile.shared,
+            reconcile_path_open=profile.reconcile_path_open,
+            wants_to_move_on=profile.goal is Goal.MOVE_ON,
+            no_contact_days=profile.no_contact_days,
+        )

@@ -1,0 +1,55 @@
+"""The one codec for callback_data: "area:action:arg", at most 64 bytes.
+
+Every inline button in the bot is built with `encode` and every CallbackQueryHandler matches
+with `pattern`, so a button and its handler can never drift apart. Decoding is strict: anything
+that is not exactly three well-formed parts is treated as unknown, never guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_BYTES = 64
+_PART = re.compile(r"^[a-z][a-z0-9_]*$")
+_ARG = re.compile(r"^[A-Za-z0-9_+\-./]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    area: str
+    action: str
+    arg: str = ""
+
+
+class CallbackDataError(ValueError):
+    pass
+
+
+def encode(area: str, action: str, arg: object = "") -> str:
+    arg = str(arg)
+    if not _PART.match(area) or not _PART.match(action) or not _ARG.match(arg):
+        raise CallbackDataError(f"bad callback parts: {area!r}, {action!r}, {arg!r}")
+    data = f"{area}:{action}:{arg}"
+    if len(data.encode()) > MAX_BYTES:
+        raise CallbackDataError(f"callback_data over {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def decode(data: str | None) -> Callback | None:
+    if not data or len(data.encode()) > MAX_BYTES:
+        return None
+    parts = data.split(":")
+    if len(parts) != 3:
+        return None
+    area, action, arg = parts
+    if not _PART.match(area) or not _PART.match(action) or not _ARG.match(arg):
+        return None
+    return Callback(area, action, arg)
+
+
+def pattern(area: str, action: str | None = None) -> re.Pattern[str]:
+    """A regex for CallbackQueryHandler matching one area, or one action within it."""
+    if action is None:
+        return re.compile(rf"^{re.escape(area)}:[a-z][a-z0-9_]*:[A-Za-z0-9_+\-./]*$")
+    return re.compile(rf"^{re.escape(area)}:{re.escape(action)}:[A-Za-z0-9_+\-./]*$")
