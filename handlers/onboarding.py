@@ -10,7 +10,6 @@ import warnings
 from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.warnings import PTBUserWarning
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -19,6 +18,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.context import CoachContext
 from bot.db.queries import UnknownUser
