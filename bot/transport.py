@@ -47,6 +47,10 @@ class ApiCall:
     result: Any = None
     files: dict[str, bytes] = field(default_factory=dict)
 
+    @property
+    def ok(self) -> bool:
+        return not (isinstance(self.result, dict) and "error" in self.result)
+
 
 @dataclass(frozen=True)
 class FakeUser:

@@ -158,6 +158,9 @@ def load_texts(name: str = "texts.yaml", directory: Path = CONTENT_DIR) -> Texts
 
     def walk(prefix: str, node: Mapping[str, Any]) -> None:
         for key, value in node.items():
+            if not isinstance(key, str):
+                # YAML reads bare yes/no/on/off keys as booleans: they must be quoted.
+                raise ContentError(name, f"{prefix}{key}", "key must be text (quote it)")
             text_id = f"{prefix}{key}"
             if isinstance(value, dict):
                 walk(f"{text_id}.", value)

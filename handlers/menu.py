@@ -32,7 +32,9 @@ async def show_plan(update: Update, context: CoachContext) -> None:
     assert update.effective_user is not None
     profile = await context.services.intake.profile(update.effective_user.id)
     if profile is None or not profile.set_up:
-        await reply(update, context, context.texts.render("errors.not_set_up"))
+        await reply(
+            update, context, context.texts.render("errors.not_set_up"), begin_button(context)
+        )
         return
     await send_plan(update, context, profile)
 
@@ -42,7 +44,7 @@ async def send_settings(update: Update, context: CoachContext) -> None:
     texts, content = context.texts, context.services.content
     profile = await context.services.intake.profile(update.effective_user.id)
     if profile is None or not profile.set_up:
-        await reply(update, context, texts.render("settings.not_set_up"))
+        await reply(update, context, texts.render("errors.not_set_up"), begin_button(context))
         return
     zone = profile.timezone or context.services.settings.default_timezone
     hour = profile.checkin_hour
@@ -92,5 +94,16 @@ async def on_stale_button(update: Update, context: CoachContext) -> None:
         await query.edit_message_reply_markup(None)
 
 
+def begin_button(context: CoachContext) -> object:
+    return keyboard([[button(context.texts.render("menu.begin"), "intake", "begin")]])
+
+
 async def on_unexpected(update: Update, context: CoachContext) -> None:
+    assert update.effective_user is not None
+    profile = await context.services.intake.profile(update.effective_user.id)
+    if profile is None or not profile.set_up:
+        await reply(
+            update, context, context.texts.render("errors.not_set_up"), begin_button(context)
+        )
+        return
     await reply(update, context, context.texts.render("errors.unknown_text"), main_menu(context))

@@ -240,8 +240,19 @@ async def resume(update: Update, context: CoachContext) -> str | int:
 
 
 async def not_started(update: Update, context: CoachContext) -> int:
-    await reply(update, context, context.texts.render("errors.not_set_up"))
+    from handlers.menu import begin_button
+
+    await reply(update, context, context.texts.render("errors.not_set_up"), begin_button(context))
     return END
+
+
+async def start_from_button(update: Update, context: CoachContext) -> str | int:
+    """The "Let's begin" button does what /start does."""
+    query = update.callback_query
+    assert query is not None
+    await settle(query)
+    await query.edit_message_reply_markup(None)
+    return await start(update, context)
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -469,6 +480,7 @@ def _conversation(states: dict[object, list[BaseHandler]]) -> ConversationHandle
     return ConversationHandler(
         entry_points=[
             CommandHandler("start", start),
+            CallbackQueryHandler(start_from_button, pattern=pattern(AREA, "begin")),
             CallbackQueryHandler(edit_setting, pattern=pattern("settings", "edit")),
             CallbackQueryHandler(redo_setup, pattern=pattern("settings", "redo")),
         ],
