@@ -1,0 +1,122 @@
+"""The data files load, validate, and fail loudly naming the file and entry when broken."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from content import load_content
+from content.intake import STEP_ORDER, load_intake
+from content.loader import CONTENT_DIR, ContentError, load_sources, load_texts
+from content.program import first_steps, load_phases
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    for f in CONTENT_DIR.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    return tmp_path
+
+
+def test_all_content_loads():
+    content = load_content()
+    assert set(content.intake) == set(STEP_ORDER)
+    assert set(content.sources) == {
+        "walk-away", "five-steps", "give-him-the-breakup", "ten-steps", "six-steps"
+    }  # fmt: skip
+
+
+def test_every_text_the_code_renders_exists_and_every_placeholder_is_given():
+    texts = load_texts()
+    used = set()
+    for path in [*ROOT.glob("handlers/*.py"), *ROOT.glob("bot/**/*.py")]:
+        for match in re.finditer(r"render\(\s*\"([a-z_.]+)\"", path.read_text()):
+            used.add(match.group(1))
+    assert used, "expected the code to render texts"
+    missing = sorted(t for t in used if t not in texts)
+    assert missing == []
+
+
+def test_every_text_renders_with_values_and_escapes_them():
+    texts = load_texts()
+    for text_id in texts.ids():
+        values = {name: "<x&>" for name in texts.placeholders(text_id)}
+        rendered = texts.render(text_id, **values)
+        assert "<x&>" not in rendered
+        if values:
+            assert "&lt;x&amp;&gt;" in rendered, text_id
+        assert "{" not in rendered, text_id
+
+
+def test_every_phase_names_its_sources():
+    for phase in load_phases().values():
+        assert phase.sources
+        assert set(phase.sources) <= set(load_sources())
+
+
+def test_a_phase_without_sources_fails_naming_file_and_entry(content_copy):
+    path = content_copy / "phases.yaml"
+    path.write_text(path.read_text().replace("  sources: [ten-steps]\n", "", 1))
+    with pytest.raises(ContentError, match=r"^phases.yaml: limited_contact: names no source"):
+        load_phases(content_copy)
+
+
+def test_an_unknown_source_id_fails_naming_it(content_copy):
+    path = content_copy / "phases.yaml"
+    path.write_text(path.read_text().replace("[ten-steps]", "[ten-stepz]", 1))
+    with pytest.raises(ContentError, match=r"unknown source id.*ten-stepz"):
+        load_phases(content_copy)
+
+
+def test_an_empty_text_fails_naming_its_id(content_copy):
+    path = content_copy / "texts.yaml"
+    path.write_text(path.read_text().replace("  title: What would you like to do?", '  title: ""'))
+    with pytest.raises(ContentError, match=r"^texts.yaml: menu.title: 'text' must be a non-empty"):
+        load_texts(directory=content_copy)
+
+
+def test_an_unquoted_yes_key_is_caught_instead_of_silently_becoming_true(content_copy):
+    path = content_copy / "texts.yaml"
+    path.write_text(path.read_text().replace('  "yes": Yes', "  yes: Yes"))
+    with pytest.raises(ContentError, match="key must be text"):
+        load_texts(directory=content_copy)
+
+
+def test_a_missing_intake_step_fails_naming_it(content_copy):
+    path = content_copy / "intake.yaml"
+    raw = path.read_text()
+    path.write_text(raw[: raw.index("checkin_hour:")])
+    with pytest.raises(ContentError, match=r"^intake.yaml: checkin_hour: step is missing"):
+        load_intake(content_copy)
+
+
+def test_broken_yaml_fails_naming_the_file(content_copy):
+    (content_copy / "phases.yaml").write_text("stop_chasing: [unclosed\n")
+    with pytest.raises(ContentError, match=r"^phases.yaml: -: is not valid YAML"):
+        load_phases(content_copy)
+
+
+def test_the_first_steps_follow_the_persons_situation():
+    phases = load_phases()
+
+    def ids(**kw):
+        defaults = dict(shared=(), reconcile_path_open=True, wants_to_move_on=False,
+                        no_contact_days=30)  # fmt: skip
+        return [p.id for p in first_steps(phases, **{**defaults, **kw})]
+
+    assert ids() == ["stop_chasing", "no_contact"]
+    assert ids(shared=("kids",)) == ["stop_chasing", "limited_contact"]
+    assert ids(reconcile_path_open=False) == ["move_on"]
+    assert ids(reconcile_path_open=False, shared=("kids",)) == ["move_on", "limited_contact"]
+    assert ids(wants_to_move_on=True) == ["move_on"]
+
+
+def test_the_chosen_no_contact_length_is_filled_in():
+    phase = first_steps(load_phases(), shared=(), reconcile_path_open=True,
+                        wants_to_move_on=False, no_contact_days=45)[1]  # fmt: skip
+    assert "45 days" in phase.goal
