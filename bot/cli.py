@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
     try:
-        overrides = {"mode": args.mode} if command == "run" and args.mode else {}
+        mode = getattr(args, "mode", None)
+        overrides = {"mode": mode} if mode else {}
         settings = load_settings(**overrides)
         from bot.app import configure_logging
 
