@@ -7,6 +7,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot.settings import Mode, Settings, SettingsError, load_settings
 from content.loader import ContentError
 
@@ -54,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except ContentError as exc:
         return _fail(f"content error: {exc}")
+    except InvalidToken:
+        return _fail("BOT_TOKEN: Telegram refused this token; check it with @BotFather.")
+    except NetworkError as exc:
+        return _fail(f"BOT_API_URL: could not reach the Bot API ({exc.message}).")
     except KeyboardInterrupt:
         return 130
 

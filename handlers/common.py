@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -10,8 +9,6 @@ from telegram.error import BadRequest
 
 from bot.context import CoachContext
 from handlers.callbacks import encode
-
-log = logging.getLogger(__name__)
 
 Button = tuple[str, str]  # (label, callback_data)
 
@@ -44,6 +41,24 @@ async def edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
     """Edit the message a button sits on; an identical edit (a double tap) is not an error."""
     try:
         await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def remove_buttons(query: CallbackQuery) -> None:
+    """Take the buttons off the tapped message (already gone after a double tap is fine)."""
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
+    """Replace the buttons on the tapped message in place."""
+    try:
+        await query.edit_message_reply_markup(markup)
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import CoachContext
-from handlers.common import button, keyboard, reply
+from handlers.common import button, keyboard, remove_buttons, reply
 
 AREA = "menu"
 
@@ -90,8 +90,8 @@ async def on_stale_button(update: Update, context: CoachContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer(context.texts.render("errors.stale_button")[:200])
-    if query.message is not None and getattr(query.message, "reply_markup", None):
-        await query.edit_message_reply_markup(None)
+    if query.message is not None:
+        await remove_buttons(query)
 
 
 def begin_button(context: CoachContext) -> object:

@@ -36,7 +36,17 @@ from content.loader import Markup, source_names
 from content.program import Phase
 from content.vocab import AbuseAnswer, BreakupWhen
 from handlers.callbacks import decode, pattern
-from handlers.common import button, display_name, edit, in_rows, keyboard, reply, settle
+from handlers.common import (
+    button,
+    display_name,
+    edit,
+    in_rows,
+    keyboard,
+    remove_buttons,
+    reply,
+    set_buttons,
+    settle,
+)
 from handlers.menu import send_settings
 from handlers.privacy import ask_to_delete
 
@@ -222,7 +232,7 @@ async def resume(update: Update, context: CoachContext) -> str | int:
     await settle(query)
     choice = decode(query.data)
     assert choice is not None
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     intake, user_id = context.services.intake, update.effective_user.id
     try:
         if choice.arg == "carry_on":
@@ -251,7 +261,7 @@ async def start_from_button(update: Update, context: CoachContext) -> str | int:
     query = update.callback_query
     assert query is not None
     await settle(query)
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     return await start(update, context)
 
 
@@ -381,7 +391,7 @@ def state_handlers(step: str, *, editing_one: bool) -> list[BaseHandler]:
                 return await not_started(update, context)
             question = context.services.content.intake[step]
             markup = question_markup(context, question, profile, editing_one=editing_one)
-            await query.edit_message_reply_markup(markup)
+            await set_buttons(query, markup)
             return editing(step) if editing_one else asking(step)
         value = None if data.arg in ("skip", "done") else data.arg
         return await handle_answer(update, context, step, value, editing_one=editing_one)
@@ -426,7 +436,7 @@ async def on_back(update: Update, context: CoachContext) -> str | int:
     data = decode(query.data)
     assert data is not None
     await settle(query)
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     return await go_back(update, context, data.arg)
 
 
@@ -440,7 +450,7 @@ async def edit_setting(update: Update, context: CoachContext) -> str | int:
     profile = await context.services.intake.profile(update.effective_user.id)
     if profile is None or data.arg not in EDITABLE:
         return await not_started(update, context)
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     return await ask(update, context, Progress(profile, data.arg), editing_one=True)
 
 
@@ -448,7 +458,7 @@ async def redo_setup(update: Update, context: CoachContext) -> str | int:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     await settle(query)
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     try:
         progress = await context.services.intake.begin(update.effective_user.id, restart=True)
     except UnknownUser:
