@@ -151,10 +151,18 @@ class Markup(str):
 
 
 def load_texts(name: str = "texts.yaml", directory: Path = CONTENT_DIR) -> Texts:
+    """texts.yaml plus every texts_<area>.yaml beside it; an id defined twice is an error."""
+    entries: dict[str, Text] = {}
+    files = [name] + sorted(p.name for p in directory.glob("texts_*.yaml"))
+    for file in files:
+        _load_text_file(file, directory, entries)
+    return Texts(entries, name)
+
+
+def _load_text_file(name: str, directory: Path, entries: dict[str, Text]) -> None:
     raw = read_yaml(name, directory)
     if not isinstance(raw, dict):
         raise ContentError(name, "-", "must map text ids to texts")
-    entries: dict[str, Text] = {}
 
     def walk(prefix: str, node: Mapping[str, Any]) -> None:
         for key, value in node.items():
@@ -165,6 +173,8 @@ def load_texts(name: str = "texts.yaml", directory: Path = CONTENT_DIR) -> Texts
             if isinstance(value, dict):
                 walk(f"{text_id}.", value)
                 continue
+            if text_id in entries:
+                raise ContentError(name, text_id, "is defined twice")
             template = require_text(name, text_id, value)
             try:
                 fields = _placeholders(template)
@@ -173,4 +183,3 @@ def load_texts(name: str = "texts.yaml", directory: Path = CONTENT_DIR) -> Texts
             entries[text_id] = Text(text_id, template, fields)
 
     walk("", raw)
-    return Texts(entries, name)

@@ -10,10 +10,13 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -91,6 +94,32 @@ class Profile(Base):
     intake_completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
+    # Where the person is in the program.
+    phase: Mapped[str | None] = mapped_column(String(32))
+    phase_started_on: Mapped[date | None] = mapped_column(Date)
+    # The current no-contact streak started on this local date (None: not started / not running).
+    no_contact_started_on: Mapped[date | None] = mapped_column(Date)
+    # Days of no contact from streaks that ended in a slip, so a slip never feels like zero.
+    no_contact_banked_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    slips: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_milestone_day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    # Check-ins: the scheduler's pointer (UTC). NULL whenever nothing should be sent, so the
+    # due-query never touches paused, stopped or inactive people.
+    next_checkin_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    checkins_paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    checkins_stopped: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    quiet_start: Mapped[int | None] = mapped_column(SmallInteger)
+    quiet_end: Mapped[int | None] = mapped_column(SmallInteger)
+
+    # Safety: nudges pause while a crisis is open, until the person says they are safe.
+    country: Mapped[str | None] = mapped_column(String(2))
+    safety_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    safety_hold_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    safety_asked_on: Mapped[date | None] = mapped_column(Date)
+
     user: Mapped[User] = relationship(back_populates="profile", lazy="raise")
 
     @property
@@ -109,6 +138,107 @@ class Profile(Base):
     def reconcile_path_open(self) -> bool:
         """Abuse or repeated cheating turns the 'get back together' path off for good."""
         return self.abuse is not AbuseAnswer.YES
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+
+
+def _owner() -> Mapped[int]:
+    return mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class Checkin(Base):
+    """One check-in message per person, local date and kind. The unique key is what makes a
+    check-in exactly-once: it is claimed (inserted) before it is sent."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("user_id", "local_date", "kind"),)
+
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = _owner()
+    local_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # daily | risky_day
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | skipped
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    contact: Mapped[str | None] = mapped_column(String(16))  # none | me | them
+    contact_topic: Mapped[str | None] = mapped_column(String(16))  # emergency | logistics | other
+    mood: Mapped[int | None] = mapped_column(SmallInteger)
+    urge: Mapped[str | None] = mapped_column(String(8))  # none | some | strong
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ContactEvent(Base):
+    """Contact with the ex: who started it, what about, and whether it broke no contact."""
+
+    __tablename__ = "contact_events"
+
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = _owner()
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    local_date: Mapped[date] = mapped_column(Date)
+    initiated_by: Mapped[str] = mapped_column(String(8))  # me | them
+    topic: Mapped[str] = mapped_column(String(16))
+    breaks_no_contact: Mapped[bool] = mapped_column(Boolean)
+
+
+class JournalEntry(Base):
+    __tablename__ = "journal_entries"
+
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = _owner()
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    local_date: Mapped[date] = mapped_column(Date)
+    phase: Mapped[str | None] = mapped_column(String(32))
+    prompt_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Urge(Base):
+    """An urge to reach out: when, how strong, and what came of it. A held draft waits here
+    for its follow-up (follow_up_at), which the scheduler tick picks up, restart or not."""
+
+    __tablename__ = "urges"
+    __table_args__ = (Index("ix_urges_follow_up_at", "follow_up_at"),)
+
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = _owner()
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    local_hour: Mapped[int] = mapped_column(SmallInteger)
+    strength: Mapped[str] = mapped_column(String(8))  # some | strong
+    source: Mapped[str] = mapped_column(String(16))  # checkin | button | draft
+    outcome: Mapped[str] = mapped_column(String(16))  # pending | resisted | sent | not_yet
+    draft: Mapped[str | None] = mapped_column(Text)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RiskyDay(Base):
+    """A date the person expects to be hard (a birthday, an anniversary): an extra check-in."""
+
+    __tablename__ = "risky_days"
+    __table_args__ = (UniqueConstraint("user_id", "month", "day"),)
+
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = _owner()
+    month: Mapped[int] = mapped_column(SmallInteger)
+    day: Mapped[int] = mapped_column(SmallInteger)
+    label: Mapped[str] = mapped_column(String(40))
+
+
+class Answer(Base):
+    """An answer to a checklist or questionnaire item (readiness checklist, decision step)."""
+
+    __tablename__ = "answers"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    form: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item: Mapped[str] = mapped_column(String(48), primary_key=True)
+    value: Mapped[str] = mapped_column(String(32))
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ConversationState(Base):
