@@ -12,14 +12,16 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest
 
 import handlers
+from bot import scheduler
 from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, CoachContext, Services, install_services
 from bot.db import Database
 from bot.persistence import DatabasePersistence
+from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
 from bot.settings import Settings
-from content import Content, load_content
+from content import Content, check_all_content
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +74,16 @@ def build_services(
     db: Database | None = None,
 ) -> Services:
     clock = clock or SystemClock()
-    content = content or load_content()
+    content = content or check_all_content()
     db = db or Database(settings.database_url)
+    checkins = CheckinService(db, clock, settings.default_timezone)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         content=content,
-        intake=IntakeService(db, content, clock, settings.default_timezone),
+        intake=IntakeService(db, content, clock, settings.default_timezone, checkins),
+        checkins=checkins,
         privacy=PrivacyService(db),
     )
 
@@ -115,6 +119,7 @@ def build_application(
     app = builder.build()
     install_services(app, services)
     handlers.register(app)
+    scheduler.install(app, handlers.make_scheduler(services))
     return app  # type: ignore[return-value]
 
 

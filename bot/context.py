@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
 from bot.settings import Settings
@@ -25,6 +26,7 @@ class Services:
     clock: Clock
     content: Content
     intake: IntakeService
+    checkins: CheckinService
     privacy: PrivacyService
 
 

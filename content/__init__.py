@@ -10,9 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from content.advice import Rulebook, load_rulebook
+from content.helplines import load_helplines
 from content.intake import Question, load_intake
 from content.loader import Source, Texts, load_sources, load_texts
 from content.program import Phase, load_phases
+from content.screen import load_patterns
 from content.timezones import TimezoneCatalog, load_timezones
 
 
@@ -23,6 +26,7 @@ class Content:
     intake: Mapping[str, Question]
     phases: Mapping[str, Phase]
     timezones: TimezoneCatalog
+    rulebook: Rulebook
 
 
 @cache
@@ -33,4 +37,13 @@ def load_content() -> Content:
         intake=load_intake(),
         phases=load_phases(),
         timezones=load_timezones(),
+        rulebook=load_rulebook(),
     )
+
+
+def check_all_content() -> Content:
+    """Load and validate every data file (start-up and tests): a broken file fails here."""
+    content = load_content()
+    load_patterns()
+    load_helplines()
+    return content

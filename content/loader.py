@@ -153,7 +153,7 @@ class Markup(str):
 def load_texts(name: str = "texts.yaml", directory: Path = CONTENT_DIR) -> Texts:
     """texts.yaml plus every texts_<area>.yaml beside it; an id defined twice is an error."""
     entries: dict[str, Text] = {}
-    files = [name] + sorted(p.name for p in directory.glob("texts_*.yaml"))
+    files = [name, *sorted(p.name for p in directory.glob("texts_*.yaml"))]
     for file in files:
         _load_text_file(file, directory, entries)
     return Texts(entries, name)

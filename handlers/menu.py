@@ -39,34 +39,6 @@ async def show_plan(update: Update, context: CoachContext) -> None:
     await send_plan(update, context, profile)
 
 
-async def send_settings(update: Update, context: CoachContext) -> None:
-    assert update.effective_user is not None
-    texts, content = context.texts, context.services.content
-    profile = await context.services.intake.profile(update.effective_user.id)
-    if profile is None or not profile.set_up:
-        await reply(update, context, texts.render("errors.not_set_up"), begin_button(context))
-        return
-    zone = profile.timezone or context.services.settings.default_timezone
-    hour = profile.checkin_hour
-    await reply(
-        update,
-        context,
-        texts.render(
-            "settings.overview",
-            timezone=content.timezones.label(zone),
-            hour=f"{hour:02d}:00" if hour is not None else "-",
-            days=profile.no_contact_days,
-        ),
-        keyboard(
-            [
-                [button(texts.render("settings.change_timezone"), "settings", "edit", "timezone")],
-                [button(texts.render("settings.change_hour"), "settings", "edit", "checkin_hour")],
-                [button(texts.render("settings.redo_setup"), "settings", "redo")],
-            ]
-        ),
-    )
-
-
 async def on_menu_tap(update: Update, context: CoachContext) -> None:
     from handlers.callbacks import decode
     from handlers.privacy import show_privacy
@@ -76,6 +48,8 @@ async def on_menu_tap(update: Update, context: CoachContext) -> None:
     await query.answer()
     data = decode(query.data)
     action = data.action if data else ""
+    from handlers.settings import send_settings
+
     handlers = {
         "plan": show_plan,
         "settings": send_settings,
@@ -99,7 +73,14 @@ def begin_button(context: CoachContext) -> object:
 
 
 async def on_unexpected(update: Update, context: CoachContext) -> None:
+    from handlers import checkin, settings
+
     assert update.effective_user is not None
+    if update.effective_message is not None and update.effective_message.text:
+        if await settings.try_typed_command(update, context):
+            return
+        if await checkin.try_typed_answer(update, context):
+            return
     profile = await context.services.intake.profile(update.effective_user.id)
     if profile is None or not profile.set_up:
         await reply(

@@ -47,8 +47,8 @@ from handlers.common import (
     set_buttons,
     settle,
 )
-from handlers.menu import send_settings
 from handlers.privacy import ask_to_delete
+from handlers.settings import send_settings
 
 AREA = "intake"
 CONVERSATION = "intake"

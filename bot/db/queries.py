@@ -35,6 +35,21 @@ async def upsert(
     await session.execute(stmt)
 
 
+async def insert_ignore(
+    session: AsyncSession, model: type[Base], values: Mapping[str, Any], keys: Iterable[str]
+) -> int | None:
+    """INSERT … ON CONFLICT (keys) DO NOTHING; the new row's id, or None if it already existed."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=tuple(keys))
+        .returning(model.id)  # type: ignore[attr-defined]
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def record_user_seen(
     session: AsyncSession,
     *,

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Profile
+from bot.services.checkin import CheckinService
 from content import Content
 from content.intake import STEP_ORDER
 from content.program import Phase, first_steps
@@ -109,8 +110,16 @@ def local_today(profile: ProfileView | Profile | None, now: datetime, default_tz
 
 
 class IntakeService:
-    def __init__(self, db: Database, content: Content, clock: Clock, default_tz: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        content: Content,
+        clock: Clock,
+        default_tz: str,
+        checkins: CheckinService,
+    ) -> None:
         self.db = db
+        self.checkins = checkins
         self.content = content
         self.clock = clock
         self.default_tz = default_tz
@@ -187,9 +196,22 @@ class IntakeService:
             next_step = step_after(step, profile) if advance else None
             if advance:
                 profile.intake_step = next_step
-                if next_step is None:
-                    profile.intake_completed_at = profile.intake_completed_at or now
+                if next_step is None and profile.intake_completed_at is None:
+                    self._start_program(profile, now)
+            if profile.intake_completed_at is not None and (
+                step in ("timezone", "checkin_hour") or next_step is None
+            ):
+                await self.checkins.reschedule(session, profile, now)
             return Progress(ProfileView.of(profile), next_step)
+
+    def _start_program(self, profile: Profile, now: datetime) -> None:
+        """The intake is done: the plan starts today, and so does the no-contact count."""
+        profile.intake_completed_at = now
+        today = local_today(profile, now, self.default_tz)
+        profile.no_contact_started_on = today
+        profile.phase_started_on = today
+        first = self.first_steps(ProfileView.of(profile))[0]
+        profile.phase = first.id
 
     def _apply(self, profile: Profile, step: str, value: object) -> None:
         try:

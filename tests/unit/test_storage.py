@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.db import queries as q
 from bot.db.models import ConversationState, Profile, User
 from bot.persistence import DatabasePersistence
+from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService, InvalidAnswer, step_after, step_before
 from bot.services.privacy import PrivacyService
 from content import load_content
@@ -18,7 +19,8 @@ from content.vocab import AbuseAnswer, BreakupWhen, Goal
 
 @pytest.fixture
 def intake(migrated_db, clock):
-    return IntakeService(migrated_db, load_content(), clock, "UTC")
+    checkins = CheckinService(migrated_db, clock, "UTC")
+    return IntakeService(migrated_db, load_content(), clock, "UTC", checkins)
 
 
 async def register(intake, user_id=42):

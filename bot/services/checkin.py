@@ -1,0 +1,486 @@
+"""Daily check-ins: scheduling, exactly-once claiming, answers and the no-contact streak."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.db import queries as q
+from bot.db.models import Checkin, ContactEvent, Profile, RiskyDay, Urge, User
+from bot.services.timing import CATCH_UP, due_at, local_date_of, local_hour_of, next_due
+from content.vocab import NO_CONTACT_DAYS_RANGE
+
+MILESTONES = (1, 3, 7, 14, 21)
+CLAIM_LEASE = timedelta(minutes=2)  # a claim older than this without a send is retried
+CONTACT_CHOICES = ("none", "me", "them")
+TOPIC_CHOICES = ("emergency", "logistics", "other")
+URGE_CHOICES = ("none", "some", "strong")
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A check-in that this process now owns and must send."""
+
+    checkin_id: int
+    user_id: int
+    chat_id: int
+    local_date: date
+    kind: str
+    ex_name: str | None
+    safety_hold: bool
+    streak_day: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Streak:
+    current: int  # days of no contact in the running streak
+    total: int  # all no-contact days, including streaks that ended in a slip
+    slips: int
+    urges_resisted: int
+    length: int  # the chosen no-contact length
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinView:
+    """Where one check-in stands, for rendering the message in place."""
+
+    checkin_id: int
+    kind: str
+    contact: str | None
+    contact_topic: str | None
+    mood: int | None
+    urge: str | None
+    ex_name: str | None
+    needs_topic: bool
+    shares_something: bool
+    done: bool
+    slipped: bool
+    streak: Streak
+    milestone: int | None  # a milestone reached by this answer
+    no_contact_complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinSettings:
+    zone: str
+    next_at: datetime | None
+    paused_until: datetime | None
+    stopped: bool
+    quiet_start: int | None
+    quiet_end: int | None
+    no_contact_days: int
+
+
+class NotYours(LookupError):
+    """The check-in does not exist or belongs to someone else (a forged or stale button)."""
+
+
+class CheckinService:
+    def __init__(self, db: Database, clock: Clock, default_tz: str) -> None:
+        self.db = db
+        self.clock = clock
+        self.default_tz = default_tz
+
+    # --- scheduling ------------------------------------------------------------------------
+
+    def zone(self, profile: Profile) -> str:
+        return profile.timezone or self.default_tz
+
+    async def risky_days(self, session: AsyncSession, user_id: int) -> list[tuple[int, int]]:
+        rows = await session.execute(
+            select(RiskyDay.month, RiskyDay.day).where(RiskyDay.user_id == user_id)
+        )
+        return [(m, d) for m, d in rows]
+
+    async def reschedule(self, session: AsyncSession, profile: Profile, after: datetime) -> None:
+        """Point the profile at its next check-in, or at nothing while none should be sent."""
+        if (
+            profile.checkin_hour is None
+            or profile.intake_completed_at is None
+            or profile.checkins_stopped
+        ):
+            profile.next_checkin_at = None
+            return
+        due = next_due(
+            after=after,
+            zone=self.zone(profile),
+            checkin_hour=profile.checkin_hour,
+            quiet_start=profile.quiet_start,
+            quiet_end=profile.quiet_end,
+            risky_days=await self.risky_days(session, profile.user_id),
+            paused_until=profile.checkins_paused_until,
+        )
+        profile.next_checkin_at = due.at
+
+    async def reschedule_user(self, user_id: int) -> datetime | None:
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None:
+                return None
+            await self.reschedule(session, profile, self.clock.now())
+            return profile.next_checkin_at
+
+    # --- claiming (exactly once) -----------------------------------------------------------
+
+    async def claim_due(self, now: datetime, limit: int = 500) -> list[Claimed]:
+        """Claim every due check-in: insert its (user, local date, kind) row and move the
+        pointer on, in one transaction. Rows already claimed (a restart, an overlapping tick,
+        another process) are not claimed again. Missed by more than CATCH_UP: skipped."""
+        claimed: list[Claimed] = []
+        async with self.db.transaction() as session:
+            stmt = (
+                select(Profile, User.chat_id)
+                .join(User, User.id == Profile.user_id)
+                .where(Profile.next_checkin_at <= now)
+                .order_by(Profile.next_checkin_at)
+                .limit(limit)
+            )
+            if not self.db.is_sqlite:
+                stmt = stmt.with_for_update(skip_locked=True, of=Profile)
+            rows = (await session.execute(stmt)).all()
+            for profile, chat_id in rows:
+                pointer = profile.next_checkin_at
+                assert pointer is not None
+                zone = self.zone(profile)
+                risky = await self.risky_days(session, profile.user_id)
+                due = due_at(
+                    pointer,
+                    zone=zone,
+                    checkin_hour=profile.checkin_hour or 0,
+                    quiet_start=profile.quiet_start,
+                    quiet_end=profile.quiet_end,
+                    risky_days=risky,
+                )
+                fresh = now - pointer <= CATCH_UP
+                inserted = await q.insert_ignore(
+                    session,
+                    Checkin,
+                    {
+                        "user_id": profile.user_id,
+                        "local_date": due.local_date,
+                        "kind": due.kind,
+                        "status": "claimed" if fresh else "skipped",
+                        "claimed_at": now,
+                    },
+                    keys=("user_id", "local_date", "kind"),
+                )
+                # Move on past now, so a long outage yields one late check-in, not a pile.
+                await self.reschedule(session, profile, max(pointer, now))
+                if inserted is not None and fresh:
+                    claimed.append(
+                        Claimed(
+                            checkin_id=inserted,
+                            user_id=profile.user_id,
+                            chat_id=chat_id,
+                            local_date=due.local_date,
+                            kind=due.kind,
+                            ex_name=profile.ex_name,
+                            safety_hold=profile.safety_hold,
+                            streak_day=self._streak_day(profile, due.local_date),
+                        )
+                    )
+        return claimed
+
+    async def unsent_claims(self, now: datetime) -> list[Claimed]:
+        """Claims left behind by a crash between claiming and sending: sent now, once."""
+        async with self.db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Checkin, Profile, User.chat_id)
+                    .join(Profile, Profile.user_id == Checkin.user_id)
+                    .join(User, User.id == Checkin.user_id)
+                    .where(
+                        Checkin.status == "claimed",
+                        Checkin.claimed_at <= now - CLAIM_LEASE,
+                        Checkin.claimed_at >= now - CATCH_UP,
+                        User.is_active.is_(True),
+                    )
+                )
+            ).all()
+        return [
+            Claimed(c.id, c.user_id, chat_id, c.local_date, c.kind, p.ex_name, p.safety_hold,
+                    self._streak_day(p, c.local_date))
+            for c, p, chat_id in rows
+        ]  # fmt: skip
+
+    async def mark_sent(self, checkin_id: int, message_id: int | None, now: datetime) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Checkin)
+                .where(Checkin.id == checkin_id)
+                .values(status="sent", sent_at=now, message_id=message_id)
+            )
+
+    async def mark_blocked(self, user_id: int, checkin_id: int | None = None) -> None:
+        """The person blocked the bot: nothing more is sent until they /start again."""
+        async with self.db.transaction() as session:
+            await session.execute(update(User).where(User.id == user_id).values(is_active=False))
+            await session.execute(
+                update(Profile).where(Profile.user_id == user_id).values(next_checkin_at=None)
+            )
+            if checkin_id is not None:
+                await session.execute(
+                    update(Checkin).where(Checkin.id == checkin_id).values(status="blocked")
+                )
+
+    # --- the streak ------------------------------------------------------------------------
+
+    @staticmethod
+    def _streak_day(profile: Profile, today: date) -> int | None:
+        if profile.no_contact_started_on is None:
+            return None
+        return max(0, (today - profile.no_contact_started_on).days)
+
+    async def streak(self, session: AsyncSession, profile: Profile, today: date) -> Streak:
+        current = self._streak_day(profile, today) or 0
+        resisted = await session.scalar(
+            select(func.count())
+            .select_from(Urge)
+            .where(Urge.user_id == profile.user_id, Urge.outcome == "resisted")
+        )
+        return Streak(
+            current=current,
+            total=profile.no_contact_banked_days + current,
+            slips=profile.slips,
+            urges_resisted=int(resisted or 0),
+            length=profile.no_contact_days,
+        )
+
+    async def record_contact(
+        self,
+        session: AsyncSession,
+        profile: Profile,
+        *,
+        initiated_by: str,
+        topic: str,
+        now: datetime,
+    ) -> bool:
+        """Apply the articles' rules to contact with the ex. Returns True for a slip: contact
+        you started about something other than an emergency or what you share. The ex writing
+        first never breaks no contact."""
+        today = local_date_of(now, self.zone(profile))
+        breaks = initiated_by == "me" and topic not in ("emergency", "logistics")
+        session.add(
+            ContactEvent(
+                user_id=profile.user_id,
+                at=now,
+                local_date=today,
+                initiated_by=initiated_by,
+                topic=topic,
+                breaks_no_contact=breaks,
+            )
+        )
+        if breaks and profile.no_contact_started_on is not None:
+            profile.no_contact_banked_days += self._streak_day(profile, today) or 0
+            profile.slips += 1
+            profile.no_contact_started_on = today
+            profile.last_milestone_day = 0
+        return breaks
+
+    # --- answering -------------------------------------------------------------------------
+
+    async def _owned(self, session: AsyncSession, user_id: int, checkin_id: int) -> Checkin:
+        checkin = await session.get(Checkin, checkin_id)
+        if checkin is None or checkin.user_id != user_id:
+            raise NotYours(checkin_id)
+        return checkin
+
+    async def answer(self, user_id: int, checkin_id: int, field: str, value: str) -> CheckinView:
+        """Store one answer (contact, topic, mood or urge). Repeating an answer is harmless."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            checkin = await self._owned(session, user_id, checkin_id)
+            profile = await q.get_profile(session, user_id)
+            if profile is None:
+                raise NotYours(checkin_id)
+            slipped = False
+            milestone: int | None = None
+            was_done = self._done(checkin, profile)
+            if field == "contact" and value in CONTACT_CHOICES and checkin.contact is None:
+                checkin.contact = value
+                if value == "them":
+                    await self.record_contact(
+                        session, profile, initiated_by="them", topic="other", now=now
+                    )
+            elif field == "topic" and value in TOPIC_CHOICES and checkin.contact == "me":
+                if checkin.contact_topic is None:
+                    checkin.contact_topic = value
+                    slipped = await self.record_contact(
+                        session, profile, initiated_by="me", topic=value, now=now
+                    )
+            elif field == "mood" and value.isdigit() and 1 <= int(value) <= 5:
+                checkin.mood = int(value)
+            elif field == "urge" and value in URGE_CHOICES:
+                first_time = checkin.urge is None
+                checkin.urge = value
+                if first_time and value != "none":
+                    session.add(
+                        Urge(
+                            user_id=user_id,
+                            at=now,
+                            local_hour=local_hour_of(now, self.zone(profile)),
+                            strength=value,
+                            source="checkin",
+                            outcome="sent" if self._slipped(checkin) else "resisted",
+                        )
+                    )
+            else:
+                raise NotYours(checkin_id)
+            done = self._done(checkin, profile)
+            if done and not was_done:
+                checkin.answered_at = now
+                milestone = self._milestone(profile, checkin.local_date)
+            await session.flush()
+            streak = await self.streak(session, profile, checkin.local_date)
+            return self._view(checkin, profile, streak, slipped, milestone)
+
+    async def view(self, user_id: int, checkin_id: int) -> CheckinView:
+        async with self.db.sessions() as session:
+            checkin = await self._owned(session, user_id, checkin_id)
+            profile = await q.get_profile(session, user_id)
+            assert profile is not None
+            streak = await self.streak(session, profile, checkin.local_date)
+            return self._view(checkin, profile, streak, self._slipped(checkin), None)
+
+    async def open_checkin(self, user_id: int) -> int | None:
+        """The newest sent check-in still waiting for an answer (for typed answers)."""
+        async with self.db.sessions() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None:
+                return None
+            today = local_date_of(self.clock.now(), self.zone(profile))
+            return await session.scalar(
+                select(Checkin.id)
+                .where(
+                    Checkin.user_id == user_id,
+                    Checkin.status == "sent",
+                    Checkin.answered_at.is_(None),
+                    Checkin.local_date >= today - timedelta(days=1),
+                )
+                .order_by(Checkin.id.desc())
+                .limit(1)
+            )
+
+    @staticmethod
+    def _slipped(checkin: Checkin) -> bool:
+        return checkin.contact == "me" and checkin.contact_topic == "other"
+
+    @staticmethod
+    def _needs_topic(checkin: Checkin) -> bool:
+        return checkin.contact == "me" and checkin.contact_topic is None
+
+    def _done(self, checkin: Checkin, profile: Profile) -> bool:
+        return (
+            checkin.contact is not None
+            and not self._needs_topic(checkin)
+            and checkin.mood is not None
+            and checkin.urge is not None
+        )
+
+    def _milestone(self, profile: Profile, today: date) -> int | None:
+        day = self._streak_day(profile, today)
+        if day is None:
+            return None
+        reached = [m for m in (*MILESTONES, profile.no_contact_days) if m <= day]
+        best = max(reached, default=0)
+        if best > profile.last_milestone_day:
+            profile.last_milestone_day = best
+            return best
+        return None
+
+    def _view(
+        self,
+        checkin: Checkin,
+        profile: Profile,
+        streak: Streak,
+        slipped: bool,
+        milestone: int | None,
+    ) -> CheckinView:
+        return CheckinView(
+            checkin_id=checkin.id,
+            kind=checkin.kind,
+            contact=checkin.contact,
+            contact_topic=checkin.contact_topic,
+            mood=checkin.mood,
+            urge=checkin.urge,
+            ex_name=profile.ex_name,
+            needs_topic=self._needs_topic(checkin),
+            shares_something=bool(profile.shared),
+            done=self._done(checkin, profile),
+            slipped=slipped,
+            streak=streak,
+            milestone=milestone,
+            no_contact_complete=streak.current >= profile.no_contact_days,
+        )
+
+    # --- settings ---------------------------------------------------------------------------
+
+    async def settings(self, user_id: int) -> CheckinSettings | None:
+        async with self.db.sessions() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None:
+                return None
+            return CheckinSettings(
+                zone=self.zone(profile),
+                next_at=profile.next_checkin_at,
+                paused_until=profile.checkins_paused_until,
+                stopped=profile.checkins_stopped,
+                quiet_start=profile.quiet_start,
+                quiet_end=profile.quiet_end,
+                no_contact_days=profile.no_contact_days,
+            )
+
+    async def set_quiet_hours(self, user_id: int, start: int | None, end: int | None) -> None:
+        if (start is None) != (end is None) or any(
+            h is not None and not 0 <= h <= 23 for h in (start, end)
+        ):
+            raise ValueError("quiet hours need a start and an end between 0 and 23")
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is not None:
+                profile.quiet_start, profile.quiet_end = start, end
+                await self.reschedule(session, profile, self.clock.now())
+
+    async def set_no_contact_days(self, user_id: int, days: int) -> None:
+        if not NO_CONTACT_DAYS_RANGE[0] <= days <= NO_CONTACT_DAYS_RANGE[1]:
+            raise ValueError(f"no-contact length must be {NO_CONTACT_DAYS_RANGE}")
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is not None:
+                profile.no_contact_days = days
+
+    # --- pausing ---------------------------------------------------------------------------
+
+    async def pause(self, user_id: int, days: int) -> datetime | None:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None:
+                return None
+            profile.checkins_paused_until = now + timedelta(days=days)
+            profile.checkins_stopped = False
+            await self.reschedule(session, profile, now)
+            return profile.checkins_paused_until
+
+    async def stop(self, user_id: int) -> None:
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is not None:
+                profile.checkins_stopped = True
+                profile.next_checkin_at = None
+
+    async def resume(self, user_id: int) -> datetime | None:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None:
+                return None
+            profile.checkins_stopped = False
+            profile.checkins_paused_until = None
+            await self.reschedule(session, profile, now)
+            return profile.next_checkin_at

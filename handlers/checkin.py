@@ -1,0 +1,184 @@
+"""The daily check-in: one message, answered by taps (or typing), edited in place."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Bot, InlineKeyboardMarkup, Update
+
+from bot.context import CoachContext
+from bot.services.checkin import CheckinView, Claimed, NotYours
+from content.loader import Texts
+from handlers.callbacks import decode
+from handlers.common import button, edit, keyboard, reply, settle
+
+AREA = "checkin"
+
+
+def _arg(checkin_id: int, value: object) -> str:
+    return f"{checkin_id}.{value}"
+
+
+def contact_markup(texts: Texts, checkin_id: int) -> InlineKeyboardMarkup:
+    return keyboard(
+        [[button(texts.render(f"checkin.contact.{v}"), AREA, "contact", _arg(checkin_id, v))
+          for v in ("none", "me", "them")]]
+    )  # fmt: skip
+
+
+def ex_label(texts: Texts, ex_name: str | None) -> str:
+    return ex_name or texts.render("intake.no_name")
+
+
+def opening_text(texts: Texts, kind: str, streak_day: int | None, ex_name: str | None) -> str:
+    if kind == "risky_day":
+        header = texts.render("checkin.header_risky")
+    elif streak_day:
+        header = texts.render("checkin.header_daily", day=streak_day)
+    else:
+        header = texts.render("checkin.header_start")
+    return header + "\n" + texts.render("checkin.ask_contact", ex=ex_label(texts, ex_name))
+
+
+async def send_scheduled(bot: Bot, texts: Texts, claimed: Claimed) -> int:
+    """Send one claimed check-in; returns the message id. The one place check-ins are sent."""
+    message = await bot.send_message(
+        claimed.chat_id,
+        opening_text(texts, claimed.kind, claimed.streak_day, claimed.ex_name),
+        reply_markup=contact_markup(texts, claimed.checkin_id),
+    )
+    return message.message_id
+
+
+def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The check-in message as it stands after the answers so far."""
+    lines = [
+        opening_text(texts, view.kind, view.streak.current or None, view.ex_name).split("\n")[0]
+    ]
+    if view.contact:
+        answer = texts.render(f"checkin.contact.{view.contact}")
+        if view.contact_topic:
+            answer += " — " + texts.render(f"checkin.topic.{view.contact_topic}").lower()
+        lines.append(texts.render("checkin.line_contact", answer=answer))
+    if view.mood is not None:
+        lines.append(texts.render("checkin.line_mood", mood=view.mood))
+    if view.urge is not None:
+        lines.append(
+            texts.render("checkin.line_urge", answer=texts.render(f"checkin.urge.{view.urge}"))
+        )
+    cid = view.checkin_id
+    if view.contact is None:
+        return "\n".join(lines[:1]) + "\n" + texts.render(
+            "checkin.ask_contact", ex=ex_label(texts, view.ex_name)
+        ), contact_markup(texts, cid)
+    if view.needs_topic:
+        topics = (
+            ["emergency", "logistics", "other"] if view.shares_something else ["emergency", "other"]
+        )
+        ask = "checkin.ask_topic" if view.shares_something else "checkin.ask_topic_no_shared"
+        lines.append(texts.render(ask))
+        return "\n".join(lines), keyboard(
+            [
+                [button(texts.render(f"checkin.topic.{t}"), AREA, "topic", _arg(cid, t))]
+                for t in topics
+            ]
+        )
+    if view.mood is None:
+        if view.contact == "them":
+            lines.append(texts.render("checkin.them_note"))
+        lines.append(texts.render("checkin.ask_mood"))
+        moods = [button(str(m), AREA, "mood", _arg(cid, m)) for m in range(1, 6)]
+        return "\n".join(lines), keyboard([moods])
+    if view.urge is None:
+        lines.append(texts.render("checkin.ask_urge"))
+        return "\n".join(lines), keyboard(
+            [[button(texts.render(f"checkin.urge.{u}"), AREA, "urge", _arg(cid, u))
+              for u in ("none", "some", "strong")]])  # fmt: skip
+    if view.slipped:
+        lines.append(texts.render("checkin.slipped", total=view.streak.total))
+    lines.append(
+        texts.render(
+            "checkin.done",
+            current=view.streak.current,
+            length=view.streak.length,
+            total=view.streak.total,
+            resisted=view.streak.urges_resisted,
+        )
+    )
+    if view.urge == "strong" and not view.slipped:
+        lines.append(texts.render("checkin.strong_urge"))
+    return "\n".join(lines), None
+
+
+async def after_answer(update: Update, context: CoachContext, view: CheckinView) -> None:
+    texts = context.texts
+    if view.milestone is not None:
+        if view.milestone >= view.streak.length:
+            await reply(update, context, texts.render("milestone.end", days=view.streak.length))
+        elif f"milestone.{view.milestone}" in texts:
+            await reply(update, context, texts.render(f"milestone.{view.milestone}"))
+
+
+async def on_tap(update: Update, context: CoachContext) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    await settle(query)
+    data = decode(query.data)
+    match = re.fullmatch(r"(\d+)\.([a-z0-9_]+)", data.arg if data else "")
+    if data is None or match is None:
+        return
+    try:
+        view = await context.services.checkins.answer(
+            update.effective_user.id, int(match.group(1)), data.action, match.group(2)
+        )
+    except NotYours:
+        await edit(query, context.texts.render("checkin.stale"))
+        return
+    text, markup = render(context.texts, view)
+    await edit(query, text, markup)
+    await after_answer(update, context, view)
+
+
+_TYPED = {
+    "contact": {"no": "none", "nope": "none", "none": "none", "i did": "me", "yes": "me",
+                "me": "me", "they did": "them", "they contacted me": "them", "them": "them"},
+    "topic": {"emergency": "emergency", "only an emergency": "emergency", "practical": "logistics",
+              "logistics": "logistics", "kids": "logistics", "work": "logistics",
+              "something else": "other", "other": "other", "else": "other"},
+    "urge": {"none": "none", "no": "none", "some": "some", "a bit": "some", "strong": "strong",
+             "very": "strong", "strong urge": "strong"},
+}  # fmt: skip
+
+
+async def try_typed_answer(update: Update, context: CoachContext) -> bool:
+    """A typed answer to today's open check-in. Returns False if there is none to answer."""
+    assert update.effective_user is not None and update.effective_message is not None
+    checkins = context.services.checkins
+    checkin_id = await checkins.open_checkin(update.effective_user.id)
+    if checkin_id is None:
+        return False
+    view = await checkins.view(update.effective_user.id, checkin_id)
+    field = ("contact" if view.contact is None else "topic" if view.needs_topic
+             else "mood" if view.mood is None else "urge")  # fmt: skip
+    typed = " ".join((update.effective_message.text or "").lower().split()).strip(".!")
+    value = (
+        typed
+        if field == "mood" and typed in {"1", "2", "3", "4", "5"}
+        else _TYPED[field].get(typed)
+        if field != "mood"
+        else None
+    )
+    if value is None:
+        text, markup = render(context.texts, view)
+        await reply(
+            update,
+            context,
+            context.texts.render("checkin.typed_hint", hint=text.split("\n")[-1]),
+            markup,
+        )
+        return True
+    view = await checkins.answer(update.effective_user.id, checkin_id, field, value)
+    text, markup = render(context.texts, view)
+    await reply(update, context, text, markup)
+    await after_answer(update, context, view)
+    return True

@@ -1,0 +1,174 @@
+"""/settings: time zone, check-in time, quiet hours, no-contact length, pausing check-ins."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from telegram import Update
+
+from bot.context import CoachContext
+from content.timezones import zone_info
+from handlers.callbacks import decode
+from handlers.common import button, edit, in_rows, keyboard, reply, settle
+
+AREA = "settings"
+QUIET_CHOICES = ("22-7", "23-8", "21-9", "0-8")
+LENGTH_CHOICES = (21, 25, 30, 35, 40, 45)
+PAUSE_CHOICES = (1, 3, 7)
+
+
+def when(moment: datetime | None, zone: str) -> str:
+    if moment is None:
+        return "-"
+    local = moment.astimezone(zone_info(zone))
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+
+
+def quiet_label(context: CoachContext, start: int | None, end: int | None) -> str:
+    if start is None or end is None:
+        return context.texts.render("settings_checkins.quiet_none")
+    return f"{start:02d}:00–{end:02d}:00"
+
+
+async def send_settings(update: Update, context: CoachContext) -> None:
+    from handlers.menu import begin_button
+
+    assert update.effective_user is not None
+    texts, content = context.texts, context.services.content
+    user_id = update.effective_user.id
+    profile = await context.services.intake.profile(user_id)
+    current = await context.services.checkins.settings(user_id)
+    if profile is None or not profile.set_up or current is None:
+        await reply(update, context, texts.render("errors.not_set_up"), begin_button(context))
+        return
+    hour = profile.checkin_hour
+    lines = [
+        texts.render(
+            "settings.overview",
+            timezone=content.timezones.label(current.zone),
+            hour=f"{hour:02d}:00" if hour is not None else "-",
+            days=current.no_contact_days,
+        ).rstrip(),
+        texts.render("settings_checkins.quiet",
+                     quiet=quiet_label(context, current.quiet_start, current.quiet_end)),
+    ]  # fmt: skip
+    if current.stopped:
+        lines.append(texts.render("settings_checkins.status_stopped"))
+    elif (
+        current.paused_until
+        and current.next_at
+        and current.paused_until > context.services.clock.now()
+    ):
+        lines.append(
+            texts.render(
+                "settings_checkins.status_paused", when=when(current.paused_until, current.zone)
+            )
+        )
+    else:
+        lines.append(texts.render("settings_checkins.status_on",
+                                  when=when(current.next_at, current.zone)))  # fmt: skip
+    now = context.services.clock.now()
+    paused = current.stopped or bool(current.paused_until and current.paused_until > now)
+    rows = [
+        [button(texts.render("settings.change_timezone"), AREA, "edit", "timezone"),
+         button(texts.render("settings.change_hour"), AREA, "edit", "checkin_hour")],
+        [button(texts.render("settings_checkins.set_quiet"), AREA, "ask", "quiet"),
+         button(texts.render("settings_checkins.set_length"), AREA, "ask", "length")],
+        [button(texts.render("settings_checkins.resume"), AREA, "resume")] if paused else
+        [button(texts.render("settings_checkins.pause"), AREA, "ask", "pause"),
+         button(texts.render("settings_checkins.stop"), AREA, "stop")],
+        [button(texts.render("settings.redo_setup"), AREA, "redo")],
+    ]  # fmt: skip
+    await reply(update, context, "\n".join(lines), keyboard(rows))
+
+
+async def on_tap(update: Update, context: CoachContext) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    await settle(query)
+    data = decode(query.data)
+    if data is None:
+        return
+    texts, checkins, user_id = context.texts, context.services.checkins, update.effective_user.id
+    current = await checkins.settings(user_id)
+    if current is None:
+        return
+    if data.action == "ask":
+        if data.arg == "pause":
+            choices = [button(texts.render("settings_checkins.one_day") if d == 1 else
+                              texts.render("settings_checkins.days", days=d), AREA, "pause", d)
+                       for d in PAUSE_CHOICES]  # fmt: skip
+            await edit(query, texts.render("settings_checkins.ask_pause"), keyboard([choices]))
+        elif data.arg == "quiet":
+            choices = [button(quiet_label(context, *map(int, c.split("-"))), AREA, "quiet", c)
+                       for c in QUIET_CHOICES]  # fmt: skip
+            choices.append(
+                button(texts.render("settings_checkins.quiet_none"), AREA, "quiet", "off")
+            )
+            await edit(
+                query, texts.render("settings_checkins.ask_quiet"), keyboard(in_rows(choices, 2))
+            )
+        elif data.arg == "length":
+            choices = [button(texts.render("settings_checkins.days", days=d), AREA, "length", d)
+                       for d in LENGTH_CHOICES]  # fmt: skip
+            await edit(
+                query, texts.render("settings_checkins.ask_length"), keyboard(in_rows(choices, 3))
+            )
+        return
+    if data.action == "pause" and data.arg.isdigit() and int(data.arg) in PAUSE_CHOICES:
+        until = await checkins.pause(user_id, int(data.arg))
+        await edit(query, texts.render("settings_checkins.paused", when=when(until, current.zone)))
+    elif data.action == "stop":
+        await checkins.stop(user_id)
+        await edit(query, texts.render("settings_checkins.stopped"))
+    elif data.action == "resume":
+        next_at = await checkins.resume(user_id)
+        await edit(
+            query, texts.render("settings_checkins.resumed", when=when(next_at, current.zone))
+        )
+    elif data.action == "quiet" and (data.arg == "off" or data.arg in QUIET_CHOICES):
+        start, end = (None, None) if data.arg == "off" else map(int, data.arg.split("-"))
+        await checkins.set_quiet_hours(user_id, start, end)
+        await edit(query, texts.render("settings_checkins.quiet_saved",
+                                       quiet=quiet_label(context, start, end)))  # fmt: skip
+    elif data.action == "length" and data.arg.isdigit() and int(data.arg) in LENGTH_CHOICES:
+        await checkins.set_no_contact_days(user_id, int(data.arg))
+        await edit(query, texts.render("settings_checkins.length_saved", days=int(data.arg)))
+
+
+_PAUSE = re.compile(r"^(?:please )?pause(?: check-?ins)?(?: for)? (\d{1,2}|a|one) (day|week)s?$")
+
+
+async def try_typed_command(update: Update, context: CoachContext) -> bool:
+    """'pause for 3 days', 'stop', 'stop check-ins', 'resume' typed in the chat."""
+    assert update.effective_message is not None and update.effective_user is not None
+    typed = " ".join((update.effective_message.text or "").lower().split()).strip(".!")
+    checkins, texts, user_id = context.services.checkins, context.texts, update.effective_user.id
+    current = await checkins.settings(user_id)
+    if current is None:
+        return False
+    match = _PAUSE.match(typed)
+    if match:
+        count = 1 if match.group(1) in ("a", "one") else int(match.group(1))
+        days = min(60, count * (7 if match.group(2) == "week" else 1))
+        until = await checkins.pause(user_id, max(1, days))
+        await reply(
+            update,
+            context,
+            texts.render("settings_checkins.paused", when=when(until, current.zone)),
+        )
+        return True
+    if typed in {"stop", "stop check-ins", "stop checkins", "stop the check-ins"}:
+        await checkins.stop(user_id)
+        await reply(update, context, texts.render("settings_checkins.stopped"))
+        return True
+    if typed in {"resume", "resume check-ins", "resume checkins", "start check-ins again"}:
+        next_at = await checkins.resume(user_id)
+        await reply(
+            update,
+            context,
+            texts.render("settings_checkins.resumed", when=when(next_at, current.zone)),
+        )
+        return True
+    return False
