@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from telegram.error import InvalidToken, NetworkError
 
@@ -22,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--mode", choices=[m.value for m in Mode], help="overrides MODE")
     sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    sub.add_parser(
+        "advise", help="read one JSON situation on stdin, print the JSON verdict ('should I text?')"
+    )
+    sub.add_parser("screen", help="read messages (one per line), print one JSON risk line each")
     return parser
 
 
@@ -33,6 +39,10 @@ def _fail(message: str, code: int = 2) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "advise":
+        return advise_command(sys.stdin, sys.stdout)
+    if command == "screen":
+        return screen_command(sys.stdin, sys.stdout)
     try:
         mode = getattr(args, "mode", None)
         overrides = {"mode": mode} if mode else {}
@@ -73,4 +83,34 @@ async def _migrate(settings: Settings) -> int:
     finally:
         await db.dispose()
     print("database is up to date")
+    return 0
+
+
+def advise_command(stdin: TextIO, stdout: TextIO) -> int:
+    """One JSON situation in, one JSON verdict out (exit 0); a bad field: one line, exit 2."""
+    from content.advice import SituationError, advise, parse_situation
+
+    raw = stdin.read()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return _fail(f"input: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
+    try:
+        situation = parse_situation(data)
+    except SituationError as exc:
+        return _fail(str(exc))
+    json.dump(advise(situation).to_dict(), stdout, ensure_ascii=False)
+    stdout.write("\n")
+    return 0
+
+
+def screen_command(stdin: TextIO, stdout: TextIO) -> int:
+    """One message per line in, one JSON object per line out: {"risk", "matched"}."""
+    from content.screen import load_patterns, screen
+
+    load_patterns()
+    for line in stdin:
+        result = screen(line.rstrip("\n"))
+        stdout.write(json.dumps(result.to_dict()) + "\n")
+    stdout.flush()
     return 0

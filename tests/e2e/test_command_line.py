@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -86,3 +87,35 @@ def test_the_console_script_is_installed_and_runs_the_same_command_line(tmp_path
     )
     assert result.returncode == 0
     assert "chat" in result.stdout and "migrate" in result.stdout
+
+
+def test_advise_prints_one_json_verdict_for_a_situation(tmp_path):
+    result = run_bot(tmp_path, "advise", stdin='{"days_since_breakup": 3}')
+    assert result.returncode == 0, result.stderr
+    verdict = json.loads(result.stdout)
+    assert set(verdict) == {"decision", "days_left", "headline", "reasons", "sources_differ",
+                            "suggested_messages"}  # fmt: skip
+    assert verdict["decision"] == "wait" and verdict["days_left"] == 27
+
+
+@pytest.mark.parametrize(
+    ("stdin", "first_word"),
+    [("{oops", "input:"), ('{"feeling": "grumpy"}', "feeling:"), ("[1, 2]", "-:"),
+     ('{"days_since_breakup": -1}', "days_since_breakup:"), ('{"favourite_colour": 1}', "favourite_colour:")],
+)  # fmt: skip
+def test_advise_names_the_bad_field_on_one_line_and_exits_2(tmp_path, stdin, first_word):
+    result = run_bot(tmp_path, "advise", stdin=stdin)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(first_word)
+    assert "Traceback" not in result.stderr
+
+
+def test_screen_prints_one_json_line_per_message(tmp_path):
+    messages = "I want to kill myself\nthis breakup is killing me\nhe hit me\n\n"
+    result = run_bot(tmp_path, "screen", stdin=messages)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["risk"] for line in lines] == ["self_harm", "none", "abuse", "none"]
+    assert lines[0]["matched"] and lines[1]["matched"] == []
