@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import time
 from collections import deque
@@ -182,6 +183,8 @@ class InProcessBotApi(BaseRequest):
             if exc.parameters:
                 body["parameters"] = exc.parameters
             return exc.code, json.dumps(body).encode()
+        # Results are snapshots: later edits must not rewrite what an earlier call returned.
+        result = copy.deepcopy(result)
         if api_method != "getUpdates" or result:
             self._record(ApiCall(api_method, params, result, files))
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -247,7 +250,7 @@ class InProcessBotApi(BaseRequest):
             "id": f"cq{self._next_update_id}",
             "from": user.as_json(),
             "chat_instance": f"ci{user.id}",
-            "message": message,
+            "message": copy.deepcopy(message),
             "data": data,
         }
         return self._new_update(callback_query=query)

@@ -144,47 +144,59 @@ class CheckinService:
                 stmt = stmt.with_for_update(skip_locked=True, of=Profile)
             rows = (await session.execute(stmt)).all()
             for profile, chat_id in rows:
-                pointer = profile.next_checkin_at
-                assert pointer is not None
-                zone = self.zone(profile)
                 risky = await self.risky_days(session, profile.user_id)
-                due = due_at(
-                    pointer,
-                    zone=zone,
-                    checkin_hour=profile.checkin_hour or 0,
-                    quiet_start=profile.quiet_start,
-                    quiet_end=profile.quiet_end,
-                    risky_days=risky,
-                )
-                fresh = now - pointer <= CATCH_UP
-                inserted = await q.insert_ignore(
-                    session,
-                    Checkin,
-                    {
-                        "user_id": profile.user_id,
-                        "local_date": due.local_date,
-                        "kind": due.kind,
-                        "status": "claimed" if fresh else "skipped",
-                        "claimed_at": now,
-                    },
-                    keys=("user_id", "local_date", "kind"),
-                )
-                # Move on past now, so a long outage yields one late check-in, not a pile.
-                await self.reschedule(session, profile, max(pointer, now))
-                if inserted is not None and fresh:
-                    claimed.append(
-                        Claimed(
-                            checkin_id=inserted,
-                            user_id=profile.user_id,
-                            chat_id=chat_id,
-                            local_date=due.local_date,
-                            kind=due.kind,
-                            ex_name=profile.ex_name,
-                            safety_hold=profile.safety_hold,
-                            streak_day=self._streak_day(profile, due.local_date),
-                        )
-                    )
+                # Each pass handles one due check-in and moves the pointer on; after an
+                # outage, stale ones are skipped and the newest one still due is sent, once.
+                while profile.next_checkin_at is not None and profile.next_checkin_at <= now:
+                    claim = await self._claim_one(session, profile, chat_id, risky, now)
+                    if claim is not None:
+                        claimed.append(claim)
         return claimed
+
+    async def _claim_one(
+        self,
+        session: AsyncSession,
+        profile: Profile,
+        chat_id: int,
+        risky: list[tuple[int, int]],
+        now: datetime,
+    ) -> Claimed | None:
+        pointer = profile.next_checkin_at
+        assert pointer is not None
+        due = due_at(
+            pointer,
+            zone=self.zone(profile),
+            checkin_hour=profile.checkin_hour or 0,
+            quiet_start=profile.quiet_start,
+            quiet_end=profile.quiet_end,
+            risky_days=risky,
+        )
+        fresh = now - pointer <= CATCH_UP
+        inserted = await q.insert_ignore(
+            session,
+            Checkin,
+            {
+                "user_id": profile.user_id,
+                "local_date": due.local_date,
+                "kind": due.kind,
+                "status": "claimed" if fresh else "skipped",
+                "claimed_at": now,
+            },
+            keys=("user_id", "local_date", "kind"),
+        )
+        await self.reschedule(session, profile, pointer if fresh else max(pointer, now - CATCH_UP))
+        if inserted is None or not fresh:
+            return None
+        return Claimed(
+            checkin_id=inserted,
+            user_id=profile.user_id,
+            chat_id=chat_id,
+            local_date=due.local_date,
+            kind=due.kind,
+            ex_name=profile.ex_name,
+            safety_hold=profile.safety_hold,
+            streak_day=self._streak_day(profile, due.local_date),
+        )
 
     async def unsent_claims(self, now: datetime) -> list[Claimed]:
         """Claims left behind by a crash between claiming and sending: sent now, once."""
@@ -337,7 +349,9 @@ class CheckinService:
                 milestone = self._milestone(profile, checkin.local_date)
             await session.flush()
             streak = await self.streak(session, profile, checkin.local_date)
-            return self._view(checkin, profile, streak, slipped, milestone)
+            return self._view(
+                checkin, profile, streak, slipped or self._slipped(checkin), milestone
+            )
 
     async def view(self, user_id: int, checkin_id: int) -> CheckinView:
         async with self.db.sessions() as session:

@@ -141,6 +141,9 @@ class IntakeService:
             profile = await q.get_profile(session, user_id)
             if profile is None:
                 return Greeting(Stage.NEW, None)
+            if profile.next_checkin_at is None and profile.intake_completed_at is not None:
+                # Back after blocking the bot (or a pause that ran out): check-ins resume.
+                await self.checkins.reschedule(session, profile, now)
             view = ProfileView.of(profile)
         if view.set_up and view.intake_step is None:
             return Greeting(Stage.SET_UP, view)
