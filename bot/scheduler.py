@@ -51,16 +51,25 @@ class Scheduler:
             pending.extend(batch)
             if len(batch) < BATCH:
                 break
+        if not pending:
+            return report
         gate = asyncio.Semaphore(CONCURRENT_SENDS)
+        async with self.checkins.sent_recorder() as record_sent:
 
-        async def deliver(claim: Claimed) -> None:
-            async with gate:
-                await self._deliver(bot, claim, report)
+            async def deliver(claim: Claimed) -> None:
+                async with gate:
+                    await self._deliver(bot, claim, report, record_sent)
 
-        await asyncio.gather(*(deliver(c) for c in pending))
+            await asyncio.gather(*(deliver(c) for c in pending))
         return report
 
-    async def _deliver(self, bot: Bot, claim: Claimed, report: TickReport) -> None:
+    async def _deliver(
+        self,
+        bot: Bot,
+        claim: Claimed,
+        report: TickReport,
+        record_sent: Callable[[int, int | None], Awaitable[None]],
+    ) -> None:
         report.claimed.append(claim.checkin_id)
         try:
             message_id = await self.send(bot, claim)
@@ -80,7 +89,7 @@ class Scheduler:
             report.retry_later += 1
             log.warning("check-in %s not sent yet: %s", claim.checkin_id, type(exc).__name__)
             return
-        await self.checkins.mark_sent(claim.checkin_id, message_id, self.checkins.clock.now())
+        await record_sent(claim.checkin_id, message_id)
         report.sent += 1
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta, timezone, tzinfo
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -22,6 +22,7 @@ class ZoneButton:
     zone: str
 
 
+@lru_cache(maxsize=512)
 def zone_info(name: str) -> tzinfo:
     """The tzinfo for a stored zone: an IANA name or a fixed offset written 'UTC+05:30'."""
     match = _OFFSET.match(name.lower())

@@ -50,6 +50,26 @@ async def insert_ignore(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def insert_many_ignore(
+    session: AsyncSession,
+    model: type[Base],
+    rows: list[dict[str, Any]],
+    keys: Iterable[str],
+) -> list[Any]:
+    """Insert rows, skipping those whose keys exist; returns the inserted rows (all columns)."""
+    if not rows:
+        return []
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(model)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=tuple(keys))
+        .returning(*model.__table__.columns)  # type: ignore[attr-defined]
+    )
+    return list((await session.execute(stmt)).all())
+
+
 async def record_user_seen(
     session: AsyncSession,
     *,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -97,7 +99,26 @@ class CheckinService:
         )
         return [(m, d) for m, d in rows]
 
-    async def reschedule(self, session: AsyncSession, profile: Profile, after: datetime) -> None:
+    async def risky_days_of(
+        self, session: AsyncSession, user_ids: list[int]
+    ) -> dict[int, list[tuple[int, int]]]:
+        found: dict[int, list[tuple[int, int]]] = {}
+        rows = await session.execute(
+            select(RiskyDay.user_id, RiskyDay.month, RiskyDay.day).where(
+                RiskyDay.user_id.in_(user_ids)
+            )
+        )
+        for user_id, month, day in rows:
+            found.setdefault(user_id, []).append((month, day))
+        return found
+
+    async def reschedule(
+        self,
+        session: AsyncSession,
+        profile: Profile,
+        after: datetime,
+        risky_days: list[tuple[int, int]] | None = None,
+    ) -> None:
         """Point the profile at its next check-in, or at nothing while none should be sent."""
         if (
             profile.checkin_hour is None
@@ -112,7 +133,11 @@ class CheckinService:
             checkin_hour=profile.checkin_hour,
             quiet_start=profile.quiet_start,
             quiet_end=profile.quiet_end,
-            risky_days=await self.risky_days(session, profile.user_id),
+            risky_days=(
+                risky_days
+                if risky_days is not None
+                else await self.risky_days(session, profile.user_id)
+            ),
             paused_until=profile.checkins_paused_until,
         )
         profile.next_checkin_at = due.at
@@ -127,76 +152,80 @@ class CheckinService:
 
     # --- claiming (exactly once) -----------------------------------------------------------
 
+    def due_query(self, now: datetime, limit: int) -> Select[tuple[Profile, int]]:
+        """Who is due: an index range scan on next_checkin_at, so its cost does not grow with
+        the people who are not due, paused, stopped or inactive (their pointer is NULL). On
+        PostgreSQL the rows are locked and skipped by other bot processes."""
+        stmt = (
+            select(Profile, User.chat_id)
+            .join(User, User.id == Profile.user_id)
+            .where(Profile.next_checkin_at <= now)
+            .order_by(Profile.next_checkin_at)
+            .limit(limit)
+        )
+        if not self.db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True, of=Profile)
+        return stmt
+
     async def claim_due(self, now: datetime, limit: int = 500) -> list[Claimed]:
         """Claim every due check-in: insert its (user, local date, kind) row and move the
         pointer on, in one transaction. Rows already claimed (a restart, an overlapping tick,
         another process) are not claimed again. Missed by more than CATCH_UP: skipped."""
-        claimed: list[Claimed] = []
         async with self.db.transaction() as session:
-            stmt = (
-                select(Profile, User.chat_id)
-                .join(User, User.id == Profile.user_id)
-                .where(Profile.next_checkin_at <= now)
-                .order_by(Profile.next_checkin_at)
-                .limit(limit)
-            )
-            if not self.db.is_sqlite:
-                stmt = stmt.with_for_update(skip_locked=True, of=Profile)
-            rows = (await session.execute(stmt)).all()
+            rows = (await session.execute(self.due_query(now, limit))).all()
+            if not rows:
+                return []
+            risky = await self.risky_days_of(session, [p.user_id for p, _ in rows])
+            values: list[dict[str, object]] = []
+            people: dict[int, tuple[Profile, int]] = {}
             for profile, chat_id in rows:
-                risky = await self.risky_days(session, profile.user_id)
+                people[profile.user_id] = (profile, chat_id)
+                mine = risky.get(profile.user_id, [])
                 # Each pass handles one due check-in and moves the pointer on; after an
                 # outage, stale ones are skipped and the newest one still due is sent, once.
                 while profile.next_checkin_at is not None and profile.next_checkin_at <= now:
-                    claim = await self._claim_one(session, profile, chat_id, risky, now)
-                    if claim is not None:
-                        claimed.append(claim)
+                    pointer = profile.next_checkin_at
+                    due = due_at(
+                        pointer,
+                        zone=self.zone(profile),
+                        checkin_hour=profile.checkin_hour or 0,
+                        quiet_start=profile.quiet_start,
+                        quiet_end=profile.quiet_end,
+                        risky_days=mine,
+                    )
+                    fresh = now - pointer <= CATCH_UP
+                    values.append(
+                        {
+                            "user_id": profile.user_id,
+                            "local_date": due.local_date,
+                            "kind": due.kind,
+                            "status": "claimed" if fresh else "skipped",
+                            "claimed_at": now,
+                        }
+                    )
+                    after = pointer if fresh else max(pointer, now - CATCH_UP)
+                    await self.reschedule(session, profile, after, risky_days=mine)
+            inserted = await q.insert_many_ignore(
+                session, Checkin, values, keys=("user_id", "local_date", "kind")
+            )
+        claimed = []
+        for row in inserted:
+            if row.status != "claimed":
+                continue
+            profile, chat_id = people[row.user_id]
+            claimed.append(
+                Claimed(
+                    checkin_id=row.id,
+                    user_id=row.user_id,
+                    chat_id=chat_id,
+                    local_date=row.local_date,
+                    kind=row.kind,
+                    ex_name=profile.ex_name,
+                    safety_hold=profile.safety_hold,
+                    streak_day=self._streak_day(profile, row.local_date),
+                )
+            )
         return claimed
-
-    async def _claim_one(
-        self,
-        session: AsyncSession,
-        profile: Profile,
-        chat_id: int,
-        risky: list[tuple[int, int]],
-        now: datetime,
-    ) -> Claimed | None:
-        pointer = profile.next_checkin_at
-        assert pointer is not None
-        due = due_at(
-            pointer,
-            zone=self.zone(profile),
-            checkin_hour=profile.checkin_hour or 0,
-            quiet_start=profile.quiet_start,
-            quiet_end=profile.quiet_end,
-            risky_days=risky,
-        )
-        fresh = now - pointer <= CATCH_UP
-        inserted = await q.insert_ignore(
-            session,
-            Checkin,
-            {
-                "user_id": profile.user_id,
-                "local_date": due.local_date,
-                "kind": due.kind,
-                "status": "claimed" if fresh else "skipped",
-                "claimed_at": now,
-            },
-            keys=("user_id", "local_date", "kind"),
-        )
-        await self.reschedule(session, profile, pointer if fresh else max(pointer, now - CATCH_UP))
-        if inserted is None or not fresh:
-            return None
-        return Claimed(
-            checkin_id=inserted,
-            user_id=profile.user_id,
-            chat_id=chat_id,
-            local_date=due.local_date,
-            kind=due.kind,
-            ex_name=profile.ex_name,
-            safety_hold=profile.safety_hold,
-            streak_day=self._streak_day(profile, due.local_date),
-        )
 
     async def unsent_claims(self, now: datetime) -> list[Claimed]:
         """Claims left behind by a crash between claiming and sending: sent now, once."""
@@ -220,13 +249,29 @@ class CheckinService:
             for c, p, chat_id in rows
         ]  # fmt: skip
 
-    async def mark_sent(self, checkin_id: int, message_id: int | None, now: datetime) -> None:
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(Checkin)
-                .where(Checkin.id == checkin_id)
-                .values(status="sent", sent_at=now, message_id=message_id)
-            )
+    @asynccontextmanager
+    async def sent_recorder(self) -> AsyncIterator[Callable[[int, int | None], Awaitable[None]]]:
+        """Record sends one by one, each committed right after its message went out (so a
+        crash re-sends at most the message in flight), on one connection for the whole tick."""
+        statement = (
+            update(Checkin)
+            .where(Checkin.id == bindparam("checkin_id"))
+            .values(status="sent", sent_at=bindparam("sent_at"), message_id=bindparam("mid"))
+        )
+        async with self.db.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+            async def record(checkin_id: int, message_id: int | None) -> None:
+                await autocommit.execute(
+                    statement,
+                    {"checkin_id": checkin_id, "sent_at": self.clock.now(), "mid": message_id},
+                )
+
+            yield record
+
+    async def mark_sent(self, checkin_id: int, message_id: int | None) -> None:
+        async with self.sent_recorder() as record:
+            await record(checkin_id, message_id)
 
     async def mark_blocked(self, user_id: int, checkin_id: int | None = None) -> None:
         """The person blocked the bot: nothing more is sent until they /start again."""
