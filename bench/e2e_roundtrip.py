@@ -26,29 +26,36 @@ MESSAGE, ANSWER = "/help", "What I can do"
 WARM_UP = 3
 
 
+def measure(rounds: int = 20, mode: str = "polling") -> float:
+    """Median milliseconds from a person's message to the bot's answer, over real HTTP."""
+    problem = emulator_problem()
+    if problem:
+        raise HarnessError(problem)
+    with (
+        tempfile.TemporaryDirectory(prefix="e2e-roundtrip-") as workdir,
+        running_bot(Path(workdir), mode=mode) as (emulator, bot),
+    ):
+        person = Person(emulator, poll_s=0.001, diagnostics=bot.log_tail)
+        times = []
+        for i in range(WARM_UP + rounds):
+            start = time.perf_counter()
+            person.send(MESSAGE, expect=ANSWER)
+            if i >= WARM_UP:
+                times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=20, help="measured round trips (20)")
     parser.add_argument("--mode", choices=["polling", "webhook"], default="polling")
     args = parser.parse_args(argv)
-    problem = emulator_problem()
-    if problem:
-        print(problem, file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="e2e-roundtrip-") as workdir:
-        try:
-            with running_bot(Path(workdir), mode=args.mode) as (emulator, bot):
-                person = Person(emulator, poll_s=0.001, diagnostics=bot.log_tail)
-                times = []
-                for i in range(WARM_UP + args.rounds):
-                    start = time.perf_counter()
-                    person.send(MESSAGE, expect=ANSWER)
-                    if i >= WARM_UP:
-                        times.append((time.perf_counter() - start) * 1000)
-        except HarnessError as exc:
-            print(exc, file=sys.stderr)
-            return 1
-    print(json.dumps({"e2e_roundtrip_ms": round(statistics.median(times), 1)}))
+    try:
+        median = measure(args.rounds, args.mode)
+    except HarnessError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(json.dumps({"e2e_roundtrip_ms": median}))
     return 0
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from typing import Any
 
 from telegram import Update
@@ -17,9 +19,12 @@ from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, CoachContext, Services, install_services
 from bot.db import Database
 from bot.persistence import DatabasePersistence
+from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
+from bot.services.retry import retry_transient_errors
+from bot.services.safety import SafetyService
 from bot.settings import Settings
 from content import Content, check_all_content
 
@@ -30,13 +35,18 @@ OFFLINE_TOKEN = "0:in-process"
 
 class CoachApplication(Application):  # type: ignore[type-arg]
     """PTB's Application, plus: migrations before anything reads the database, conversation
-    states written through after every update (a crash loses nothing), and a count of finished
-    updates so the terminal chat can wait for the bot to finish answering."""
+    states written through after every update (a crash loses nothing), one person's updates
+    handled one at a time even when updates are processed concurrently (so a conversation's
+    state can never fall behind what the database says), and a count of finished updates so the
+    terminal chat can wait for the bot to finish answering."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.updates_done = 0
         self._done = asyncio.Condition()
+        self._per_person: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     @property
     def services(self) -> Services:
@@ -51,10 +61,20 @@ class CoachApplication(Application):  # type: ignore[type-arg]
         await super().shutdown()
         await self.services.db.dispose()
 
+    def _one_at_a_time(self, update: object) -> contextlib.AbstractAsyncContextManager[Any]:
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            return contextlib.nullcontext()
+        lock = self._per_person.get(user.id)
+        if lock is None:
+            lock = self._per_person[user.id] = asyncio.Lock()
+        return lock
+
     async def process_update(self, update: object) -> None:
         try:
-            await super().process_update(update)
-            await self.update_persistence()
+            async with self._one_at_a_time(update):
+                await super().process_update(update)
+                await self.update_persistence()
         finally:
             async with self._done:
                 self.updates_done += 1
@@ -77,15 +97,19 @@ def build_services(
     content = content or check_all_content()
     db = db or Database(settings.database_url)
     checkins = CheckinService(db, clock, settings.default_timezone)
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         clock=clock,
         content=content,
         intake=IntakeService(db, content, clock, settings.default_timezone, checkins),
         checkins=checkins,
-        privacy=PrivacyService(db),
+        privacy=PrivacyService(db, clock),
+        safety=SafetyService(db, clock, settings.default_timezone),
+        advice=AdviceService(db, content, clock, settings.default_timezone, checkins),
     )
+    retry_transient_errors(services)  # a database that blinks costs a moment, not an answer
+    return services
 
 
 def build_application(
@@ -93,11 +117,13 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     services: Services | None = None,
+    rate_limit: bool = True,
 ) -> CoachApplication:
     """The one Application: the same for polling, webhook, terminal chat and tests.
 
     `request` replaces the network (the in-process Bot API); without it the bot talks to
-    settings.bot_api_url with the token from BOT_TOKEN.
+    settings.bot_api_url with the token from BOT_TOKEN. `rate_limit=False` is for benchmarks
+    that measure CPU without Telegram's throttle.
     """
     services = services or build_services(settings)
     builder = (
@@ -106,9 +132,10 @@ def build_application(
         .context_types(ContextTypes(context=CoachContext))
         .persistence(DatabasePersistence(services.db, services.clock))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .arbitrary_callback_data(False)
     )
+    if rate_limit:  # Telegram's limits: ~30 messages/s overall, retries honouring retry_after
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if request is not None:
         builder = builder.token(settings.bot_token or OFFLINE_TOKEN)
         builder = builder.request(request).get_updates_request(request)

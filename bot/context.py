@@ -9,9 +9,11 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
+from bot.services.safety import SafetyService
 from bot.settings import Settings
 from content import Content
 from content.loader import Texts
@@ -28,6 +30,8 @@ class Services:
     intake: IntakeService
     checkins: CheckinService
     privacy: PrivacyService
+    safety: SafetyService
+    advice: AdviceService
 
 
 class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

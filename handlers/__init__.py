@@ -2,6 +2,11 @@
 
 `register(app)` is the one ordered registry. ORDER MATTERS: within a group the first handler
 that accepts an update takes it, so specific handlers come before the catch-alls at the end.
+Groups run in order, lowest first, each offering the update to its own list:
+
+- TAPS_GROUP (-2): bookkeeping that never stops an update (tap memory, /start after a block).
+- SAFETY_GROUP (-1): the crisis screen; a crisis or abuse message stops there, in any state.
+- 0: everything else.
 """
 
 from __future__ import annotations
@@ -15,22 +20,50 @@ from bot.context import Services
 from bot.scheduler import Scheduler
 from bot.services.checkin import Claimed
 from content.loader import Texts
-from handlers import checkin, menu, onboarding, privacy, settings
+from handlers import advice, checkin, menu, onboarding, privacy, robustness, safety, settings
 from handlers.callbacks import pattern
 from handlers.errors import on_error
 
-COMMANDS = ("start", "plan", "settings", "privacy", "delete", "help")
+COMMANDS = (
+    "start",
+    "plan",
+    "shouldi",
+    "settings",
+    "helplines",
+    "privacy",
+    "export",
+    "delete",
+    "help",
+)
+TAPS_GROUP = -2
+SAFETY_GROUP = -1
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handlers(
         [
+            CallbackQueryHandler(robustness.remember_tap),
+            CommandHandler("start", robustness.welcome_back),
+        ],
+        group=TAPS_GROUP,
+    )
+    app.add_handler(
+        MessageHandler(filters.TEXT | filters.CAPTION, safety.screen_message), group=SAFETY_GROUP
+    )
+    app.add_handlers(
+        [
+            # An edit is never taken as a new answer, whatever the state.
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE, robustness.on_edited),
             onboarding.conversation(),
+            advice.conversation(),  # /shouldi, "They texted me" and their buttons
             CommandHandler("help", menu.show_help),
             CommandHandler("plan", menu.show_plan),
             CommandHandler("settings", settings.send_settings),
             CommandHandler("privacy", privacy.show_privacy),
+            CommandHandler("export", privacy.send_export),
             CommandHandler("delete", privacy.ask_to_delete),
+            CommandHandler("helplines", safety.show_helplines),
+            CallbackQueryHandler(safety.on_tap, pattern=pattern("safety")),
             CallbackQueryHandler(privacy.confirm_delete, pattern=pattern("privacy", "delete")),
             CallbackQueryHandler(menu.on_menu_tap, pattern=pattern("menu")),
             CallbackQueryHandler(checkin.on_tap, pattern=pattern("checkin")),
@@ -41,6 +74,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ],
         group=0,
     )
+    app.add_error_handler(robustness.on_database_error)  # before on_error: it may stop there
     app.add_error_handler(on_error)
 
 

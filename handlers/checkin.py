@@ -42,6 +42,13 @@ def opening_text(texts: Texts, kind: str, streak_day: int | None, ex_name: str |
 
 async def send_scheduled(bot: Bot, texts: Texts, claimed: Claimed) -> int:
     """Send one claimed check-in; returns the message id. The one place check-ins are sent."""
+    if claimed.safety_hold:  # a crisis is open: no coaching today, a gentle "how are you?"
+        from handlers.safety import gentle_markup
+
+        message = await bot.send_message(
+            claimed.chat_id, texts.render("safety.gentle_ask"), reply_markup=gentle_markup(texts)
+        )
+        return message.message_id
     message = await bot.send_message(
         claimed.chat_id,
         opening_text(texts, claimed.kind, claimed.streak_day, claimed.ex_name),

@@ -9,6 +9,7 @@ from telegram.error import BadRequest
 
 from bot.context import CoachContext
 from handlers.callbacks import encode
+from handlers.longtext import split_message
 
 Button = tuple[str, str]  # (label, callback_data)
 
@@ -30,11 +31,15 @@ def button(label: str, area: str, action: str, arg: object = "") -> Button:
 async def reply(
     update: Update, context: CoachContext, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    """Send a message to the chat the update came from."""
+    """Send a message to the chat the update came from. A text over Telegram's limit (a long
+    quote of what the person wrote) goes out in several parts; the buttons go on the last."""
     chat = update.effective_chat
     if chat is None:
         return
-    await context.bot.send_message(chat.id, text, reply_markup=markup)
+    parts = split_message(text)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        await context.bot.send_message(chat.id, part, reply_markup=markup if last else None)
 
 
 async def edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.context import CoachContext
 from handlers.common import button, keyboard, remove_buttons, reply
@@ -14,6 +17,7 @@ def main_menu(context: CoachContext) -> object:
     texts = context.texts
     return keyboard(
         [
+            [button(texts.render("advice.menu_button"), "advice", "start")],
             [button(texts.render("menu.my_plan"), AREA, "plan"),
              button(texts.render("menu.settings"), AREA, "settings")],
             [button(texts.render("menu.help"), AREA, "help"),
@@ -60,12 +64,40 @@ async def on_menu_tap(update: Update, context: CoachContext) -> None:
 
 
 async def on_stale_button(update: Update, context: CoachContext) -> None:
-    """A button from an old message (after a restart, a content change, or a double tap)."""
+    """A button from an old message (after a restart or a content change, or forged): say it is
+    out of date, take it away and show where things are now. The second tap of a double tap
+    (already handled by the first) only stops the spinner, so the menu is not sent twice."""
+    from handlers import robustness
+
     query = update.callback_query
     assert query is not None
+    if robustness.is_double_tap(update, context):
+        await query.answer()
+        return
     await query.answer(context.texts.render("errors.stale_button")[:200])
     if query.message is not None:
-        await remove_buttons(query)
+        with contextlib.suppress(BadRequest):  # too old to edit: the menu below still helps
+            await remove_buttons(query)
+    await show_where_things_are(update, context)
+
+
+async def show_where_things_are(update: Update, context: CoachContext) -> None:
+    """After a stale button: the question they are on, else the main menu (or how to begin)."""
+    from handlers.safety import carry_on_intake
+
+    assert update.effective_user is not None
+    texts = context.texts
+    profile = await context.services.intake.profile(update.effective_user.id)
+    if profile is not None and profile.intake_step is not None:
+        lead = texts.render("robust.stale_question")
+        if await carry_on_intake(update, context, profile.intake_step, lead):
+            return
+    if profile is None or not profile.set_up:
+        await reply(
+            update, context, context.texts.render("errors.not_set_up"), begin_button(context)
+        )
+        return
+    await reply(update, context, context.texts.render("robust.stale_menu"), main_menu(context))
 
 
 def begin_button(context: CoachContext) -> object:
@@ -73,14 +105,21 @@ def begin_button(context: CoachContext) -> object:
 
 
 async def on_unexpected(update: Update, context: CoachContext) -> None:
-    from handlers import checkin, settings
+    from handlers import advice, checkin, robustness, safety, settings
 
     assert update.effective_user is not None
-    if update.effective_message is not None and update.effective_message.text:
-        if await settings.try_typed_command(update, context):
-            return
-        if await checkin.try_typed_answer(update, context):
-            return
+    text = update.effective_message.text if update.effective_message else None
+    if text and await settings.try_typed_command(update, context):
+        return
+    if await safety.try_on_hold(update, context):  # a safety hold: no coaching, a gentle word
+        return
+    if not text:
+        await robustness.on_media(update, context)  # sticker, photo, voice, file, location
+        return
+    if await checkin.try_typed_answer(update, context):
+        return
+    if await advice.try_free_text(update, context):  # "should I text her?", "he texted me"
+        return
     profile = await context.services.intake.profile(update.effective_user.id)
     if profile is None or not profile.set_up:
         await reply(

@@ -1,10 +1,14 @@
-"""/privacy and /delete: what is stored, and removing all of it after a confirmation."""
+"""/privacy, /export and /delete: what is stored, a copy of all of it, and removing all of it
+after a confirmation."""
 
 from __future__ import annotations
 
-from telegram import Update
+import io
+
+from telegram import InputFile, Update
 
 from bot.context import CoachContext
+from bot.services.privacy import EXPORT_FILENAME
 from handlers.callbacks import decode
 from handlers.common import button, edit, keyboard, reply, settle
 
@@ -13,6 +17,20 @@ AREA = "privacy"
 
 async def show_privacy(update: Update, context: CoachContext) -> None:
     await reply(update, context, context.texts.render("privacy.text"))
+
+
+async def send_export(update: Update, context: CoachContext) -> None:
+    """/export: everything stored about the person, as a JSON file in the chat."""
+    assert update.effective_user is not None and update.effective_chat is not None
+    data = await context.services.privacy.export_json(update.effective_user.id)
+    if data is None:
+        await reply(update, context, context.texts.render("export.nothing"))
+        return
+    await context.bot.send_document(
+        update.effective_chat.id,
+        InputFile(io.BytesIO(data), filename=EXPORT_FILENAME),
+        caption=context.texts.render("export.caption"),
+    )
 
 
 async def ask_to_delete(update: Update, context: CoachContext) -> None:
@@ -35,4 +53,7 @@ async def confirm_delete(update: Update, context: CoachContext) -> None:
         await edit(query, context.texts.render("delete.kept"))
         return
     await context.services.privacy.delete_everything(update.effective_user.id)
+    for memory in (context.user_data, context.chat_data):  # what this process kept, too
+        if memory is not None:
+            memory.clear()
     await edit(query, context.texts.render("delete.done"))

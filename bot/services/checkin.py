@@ -293,13 +293,19 @@ class CheckinService:
             return None
         return max(0, (today - profile.no_contact_started_on).days)
 
-    async def streak(self, session: AsyncSession, profile: Profile, today: date) -> Streak:
+    async def streak(
+        self, session: AsyncSession, profile: Profile, today: date, *, count_urges: bool = True
+    ) -> Streak:
+        """The running and total no-contact days; urges resisted only when asked for (it costs
+        a query, and only a finished check-in shows it)."""
         current = self._streak_day(profile, today) or 0
-        resisted = await session.scalar(
-            select(func.count())
-            .select_from(Urge)
-            .where(Urge.user_id == profile.user_id, Urge.outcome == "resisted")
-        )
+        resisted = 0
+        if count_urges:
+            resisted = await session.scalar(
+                select(func.count())
+                .select_from(Urge)
+                .where(Urge.user_id == profile.user_id, Urge.outcome == "resisted")
+            )
         return Streak(
             current=current,
             total=profile.no_contact_banked_days + current,
@@ -341,20 +347,26 @@ class CheckinService:
 
     # --- answering -------------------------------------------------------------------------
 
-    async def _owned(self, session: AsyncSession, user_id: int, checkin_id: int) -> Checkin:
-        checkin = await session.get(Checkin, checkin_id)
-        if checkin is None or checkin.user_id != user_id:
+    async def _owned(
+        self, session: AsyncSession, user_id: int, checkin_id: int
+    ) -> tuple[Checkin, Profile]:
+        """The check-in and its owner's profile in one query; someone else's: NotYours."""
+        row = (
+            await session.execute(
+                select(Checkin, Profile)
+                .join(Profile, Profile.user_id == Checkin.user_id)
+                .where(Checkin.id == checkin_id, Checkin.user_id == user_id)
+            )
+        ).first()
+        if row is None:
             raise NotYours(checkin_id)
-        return checkin
+        return row[0], row[1]
 
     async def answer(self, user_id: int, checkin_id: int, field: str, value: str) -> CheckinView:
         """Store one answer (contact, topic, mood or urge). Repeating an answer is harmless."""
         now = self.clock.now()
         async with self.db.transaction() as session:
-            checkin = await self._owned(session, user_id, checkin_id)
-            profile = await q.get_profile(session, user_id)
-            if profile is None:
-                raise NotYours(checkin_id)
+            checkin, profile = await self._owned(session, user_id, checkin_id)
             slipped = False
             milestone: int | None = None
             was_done = self._done(checkin, profile)
@@ -392,18 +404,16 @@ class CheckinService:
             if done and not was_done:
                 checkin.answered_at = now
                 milestone = self._milestone(profile, checkin.local_date)
-            await session.flush()
-            streak = await self.streak(session, profile, checkin.local_date)
+            streak = await self.streak(session, profile, checkin.local_date, count_urges=done)
             return self._view(
                 checkin, profile, streak, slipped or self._slipped(checkin), milestone
             )
 
     async def view(self, user_id: int, checkin_id: int) -> CheckinView:
         async with self.db.sessions() as session:
-            checkin = await self._owned(session, user_id, checkin_id)
-            profile = await q.get_profile(session, user_id)
-            assert profile is not None
-            streak = await self.streak(session, profile, checkin.local_date)
+            checkin, profile = await self._owned(session, user_id, checkin_id)
+            done = self._done(checkin, profile)
+            streak = await self.streak(session, profile, checkin.local_date, count_urges=done)
             return self._view(checkin, profile, streak, self._slipped(checkin), None)
 
     async def open_checkin(self, user_id: int) -> int | None:

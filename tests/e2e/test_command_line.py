@@ -101,7 +101,8 @@ def test_advise_prints_one_json_verdict_for_a_situation(tmp_path):
 @pytest.mark.parametrize(
     ("stdin", "first_word"),
     [("{oops", "input:"), ('{"feeling": "grumpy"}', "feeling:"), ("[1, 2]", "-:"),
-     ('{"days_since_breakup": -1}', "days_since_breakup:"), ('{"favourite_colour": 1}', "favourite_colour:")],
+     ('{"days_since_breakup": -1}', "days_since_breakup:"),
+     ('{"favourite_colour": 1}', "favourite_colour:")],
 )  # fmt: skip
 def test_advise_names_the_bad_field_on_one_line_and_exits_2(tmp_path, stdin, first_word):
     result = run_bot(tmp_path, "advise", stdin=stdin)

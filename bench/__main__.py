@@ -1,0 +1,67 @@
+"""The benchmark suite: `python -m bench` (or `python bench/run.py`).
+
+Runs every benchmark in one process, in one run, and prints one JSON object with the figures
+(plus a readable table on stderr). Ratios compare against a baseline measured in the same run.
+Figures, never pass/fail: the targets are printed beside them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import advice, e2e_roundtrip, scheduler, updates
+
+TARGETS = {
+    "update_cost_ratio": ("<=", 2.0),
+    "checkin_send_cpu_ms": ("<=", 1.0),
+    "due_select_ms_sqlite": ("<", 100),
+    "due_select_ms_postgres": ("<", 100),
+    "startup_ratio_100k": ("<=", 1.2),
+    "advice_per_s": (">=", 10_000),
+    "bytes_per_user": ("<", 2048),
+    "e2e_roundtrip_ms": ("", None),
+}
+
+
+def machine() -> str:
+    cores = len(__import__("os").sched_getaffinity(0))
+    return f"{platform.machine()}, {cores} cores, Python {platform.python_version()}"
+
+
+def main() -> int:
+    started = time.perf_counter()
+    figures: dict[str, object] = {}
+    figures.update(asyncio.run(scheduler.measure()))
+    figures.update(asyncio.run(updates.measure()))
+    figures["advice_per_s"] = advice.measure(calls_wanted=100_000)["advice_per_s"]
+    try:
+        figures["e2e_roundtrip_ms"] = e2e_roundtrip.measure(rounds=20)
+    except e2e_roundtrip.HarnessError as exc:
+        figures["e2e_roundtrip_ms"] = None
+        print(f"e2e_roundtrip_ms not measured: {exc}", file=sys.stderr)
+    figures["machine"] = machine()
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+
+    width = max(map(len, TARGETS))
+    print(f"{'figure'.ljust(width)}  {'value':>12}  target", file=sys.stderr)
+    for key, (op, target) in TARGETS.items():
+        value = figures.get(key)
+        mark = ""
+        if isinstance(value, int | float) and target is not None:
+            ok = {"<=": value <= target, "<": value < target, ">=": value >= target}[op]
+            mark = "ok" if ok else "MISSED"
+        goal = f"{op} {target}" if target is not None else "(reported)"
+        print(f"{key.ljust(width)}  {value!s:>12}  {goal} {mark}", file=sys.stderr)
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,589 @@
+"""The program in Telegram: /today, /phase, /moveon, the checklists, the decision step and the
+ex's answers — and the program's word after each daily check-in.
+
+Three callback areas: `program` (where am I, the ex's answers, moving on), `ready` (checklist
+ticks) and `decide` (the decision step). Every tap is checked by the service against where the
+person is now; a button that no longer fits gets the same kind "out of date" word as any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.context import CoachContext
+from bot.services.checkin import CheckinView
+from bot.services.program import (
+    READINESS_FORM,
+    Checklist,
+    DecideQuestion,
+    DecideResult,
+    NotNow,
+    NotStarted,
+    Outcome,
+    Step,
+)
+from content.loader import Markup, Texts, source_names
+from content.program import EX_ANSWERS, MOVE_ON, Lesson, Requirement
+from handlers.callbacks import decode
+from handlers.common import Button, button, edit, in_rows, keyboard, remove_buttons, reply, settle
+
+AREA = "program"
+READY = "ready"
+DECIDE = "decide"
+QUIET_REASONS = ("not_yet", "no_change", "gate_passed")
+# Where each checklist leads once it is complete (the button that unlocks).
+UNLOCKS = {READINESS_FORM: "reach_out", "talk_ready": "the_talk"}
+
+
+def _user_id(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+def ex_label(texts: Texts, ex_name: str | None) -> str:
+    return ex_name or texts.render("intake.no_name")
+
+
+def day_month(when: date | None) -> str:
+    return f"{when.day} {when:%B}" if when else ""
+
+
+def bullets(texts: Texts, items: Sequence[str]) -> Markup:
+    return Markup("\n".join(texts.render("plan.bullet", item=i) for i in items))
+
+
+def sources_line(texts: Texts, ids: Sequence[str]) -> str:
+    return texts.render("program.sources", sources=source_names(ids)) if ids else ""
+
+
+async def not_set_up(update: Update, context: CoachContext) -> None:
+    from handlers.menu import begin_button
+
+    await reply(update, context, context.texts.render("errors.not_set_up"), begin_button(context))
+
+
+async def out_of_date(update: Update, context: CoachContext) -> None:
+    """A button that no longer fits where the person is: the bot's usual kind word."""
+    from handlers.menu import on_stale_button
+
+    await on_stale_button(update, context)
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def new_step_text(context: CoachContext, step: Step) -> str:
+    phase, texts = step.phase, context.texts
+    return texts.render(
+        "program.new_step",
+        phase=phase.name,
+        goal=phase.goal,
+        do=bullets(texts, phase.do),
+        avoid=bullets(texts, phase.avoid),
+        sources=source_names(phase.sources),
+    )
+
+
+def reason_text(context: CoachContext, outcome: Outcome) -> str:
+    texts, step = context.texts, outcome.step
+    ex_req = step.gate.requirement("ex_answer")
+    until = ex_req.wait_until if ex_req is not None else None
+    text = texts.render(
+        f"program.reason.{outcome.reason_id}",
+        ex=ex_label(texts, step.ex_name),
+        days=step.state.no_contact_days,
+        phase=step.phase.name,
+        retry=step.phase.gate.retry_after_days or 14,
+        until=day_month(until),
+    )
+    sources = context.services.program.reason_sources(outcome.reason_id)
+    return text + ("\n" + sources_line(texts, sources) if sources else "")
+
+
+def outcome_text(context: CoachContext, outcome: Outcome) -> str | None:
+    """What an event changed, in words: the advice for it, and the new step when it moved."""
+    texts, program = context.texts, context.services.program
+    parts = []
+    if outcome.reason_id not in QUIET_REASONS:
+        parts.append(reason_text(context, outcome))
+    if outcome.moved:
+        if outcome.reason_id == "gate_passed" or len(outcome.passed) > 1:
+            names = [program.phase(p, outcome.step).name for p in outcome.passed]
+            parts.append(texts.render("program.passed", phases=", ".join(names)))
+        parts.append(new_step_text(context, outcome.step))
+    return "\n\n".join(parts) or None
+
+
+def outcome_markup(context: CoachContext, outcome: Outcome) -> InlineKeyboardMarkup | None:
+    texts = context.texts
+    rows: list[list[Button]] = []
+    if outcome.offer_move_on and not outcome.step.moving_on:
+        rows.append([button(texts.render("program.button.move_on"), AREA, "moveon")])
+    if outcome.moved:
+        rows.append([button(texts.render("program.button.lesson"), AREA, "today"),
+                     button(texts.render("program.button.phase"), AREA, "phase")])  # fmt: skip
+    return keyboard(rows) if rows else None
+
+
+async def send_outcome(update: Update, context: CoachContext, outcome: Outcome) -> None:
+    text = outcome_text(context, outcome)
+    if text:
+        await reply(update, context, text, outcome_markup(context, outcome))
+
+
+def lesson_text(context: CoachContext, step: Step, lesson: Lesson) -> str:
+    texts = context.texts
+    track = context.services.program.phase(lesson.phase, step)
+    return texts.render(
+        "program.lesson",
+        phase=track.name,
+        day=step.day_in_phase,
+        idea=lesson.idea,
+        action=lesson.action,
+        sources=source_names(lesson.sources),
+    )
+
+
+def requirement_line(context: CoachContext, step: Step, req: Requirement) -> str:
+    texts = context.texts
+    match req.kind:
+        case "no_contact_days" | "days":
+            line = texts.render(f"program.need.{req.kind}", done=req.done, needed=req.needed)
+        case "checklist":
+            form = context.services.program.program.form(step.phase.gate.checklist or "")
+            line = texts.render(
+                "program.need.checklist", title=form.title, done=req.done, needed=req.needed
+            )
+        case "decision":
+            line = texts.render(f"program.need.decision.{req.status}")
+        case _:
+            line = texts.render(
+                f"program.need.ex_answer.{req.status}",
+                ex=ex_label(texts, step.ex_name),
+                until=day_month(req.wait_until),
+            )
+    return texts.render("program.need.met" if req.met else "program.need.open", line=Markup(line))
+
+
+def phase_view(context: CoachContext, step: Step) -> tuple[str, InlineKeyboardMarkup]:
+    """/phase: where the person is, what the step asks, and what opens the way on."""
+    texts, phase = context.texts, step.phase
+    parts = [
+        texts.render(
+            "program.where",
+            phase=phase.name,
+            day=step.day_in_phase,
+            plan_day=step.day_of_plan,
+            goal=phase.goal,
+            do=bullets(texts, phase.do),
+            avoid=bullets(texts, phase.avoid),
+        )
+    ]
+    if step.gate.final:
+        parts.append(texts.render("program.final_moving_on" if step.moving_on else "program.final"))
+    else:
+        following = step.next_phase.name if step.next_phase else ""
+        needs = "\n".join(requirement_line(context, step, r) for r in step.gate.requirements)
+        parts.append(texts.render("program.next", next=following, needs=Markup(needs)))
+        if step.gate.their_no:
+            parts.append(texts.render("program.their_no", ex=ex_label(texts, step.ex_name)))
+    parts.append(sources_line(texts, phase.sources))
+    return "\n\n".join(parts), phase_markup(context, step)
+
+
+def phase_markup(context: CoachContext, step: Step) -> InlineKeyboardMarkup:
+    texts = context.texts
+    rows: list[list[Button]] = []
+    gate = step.phase.gate
+    if "checklist" in gate.requires and gate.checklist:
+        title = context.services.program.program.form(gate.checklist).title
+        rows.append([button(texts.render("program.button.checklist", title=title), AREA,
+                            "checklist", gate.checklist)])  # fmt: skip
+    if "decision" in gate.requires:
+        label = "program.button.decide" if step.state.decision is None else "program.button.decided"
+        rows.append([button(texts.render(label), DECIDE, "start")])
+    if step.phase.contact == "open" and not step.abuse:
+        rows.extend(ex_rows(texts))
+    if step.gate.offer_move_on:
+        rows.append([button(texts.render("program.button.move_on"), AREA, "moveon")])
+    rows.append([button(texts.render("program.button.lesson"), AREA, "today")])
+    return keyboard(rows)
+
+
+def ex_rows(texts: Texts) -> list[list[Button]]:
+    return in_rows([button(texts.render(f"program.ex.{k}"), AREA, "ex", k) for k in EX_ANSWERS], 2)
+
+
+# --- /today, /phase ----------------------------------------------------------------------------
+
+
+async def show_today(update: Update, context: CoachContext) -> None:
+    try:
+        outcome, lesson = await context.services.program.today(_user_id(update))
+    except NotStarted:
+        await not_set_up(update, context)
+        return
+    if outcome.moved:
+        await send_outcome(update, context, outcome)
+    markup = keyboard([[button(context.texts.render("program.button.phase"), AREA, "phase")]])
+    await reply(update, context, lesson_text(context, outcome.step, lesson), markup)
+
+
+async def show_phase(update: Update, context: CoachContext) -> None:
+    try:
+        outcome = await context.services.program.check(_user_id(update))
+    except NotStarted:
+        await not_set_up(update, context)
+        return
+    if outcome.moved:
+        await send_outcome(update, context, outcome)
+    text, markup = phase_view(context, outcome.step)
+    await reply(update, context, text, markup)
+
+
+# --- moving on ---------------------------------------------------------------------------------
+
+
+async def ask_move_on(update: Update, context: CoachContext) -> None:
+    """/moveon: explained kindly, and only after a yes."""
+    texts = context.texts
+    try:
+        outcome = await context.services.program.check(_user_id(update))
+    except NotStarted:
+        await not_set_up(update, context)
+        return
+    step = outcome.step
+    if step.moving_on:
+        text_id = "program.moveon.already_abuse" if step.abuse else "program.moveon.already"
+        await reply(update, context, texts.render(text_id))
+        return
+    markup = keyboard([[button(texts.render("program.moveon.yes"), AREA, "moveon_yes")],
+                       [button(texts.render("program.moveon.no"), AREA, "moveon_no")]])  # fmt: skip
+    await reply(update, context, texts.render("program.moveon.ask", phase=step.phase.name), markup)
+
+
+async def move_on_confirmed(update: Update, context: CoachContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    outcome = await context.services.program.move_on(_user_id(update))
+    await settle(query)
+    await edit(query, context.texts.render("program.moveon.chosen"))
+    await send_outcome(update, context, outcome)
+
+
+# --- checklists --------------------------------------------------------------------------------
+
+
+def checklist_view(context: CoachContext, checklist: Checklist) -> tuple[str, InlineKeyboardMarkup]:
+    texts, form, step = context.texts, checklist.form, checklist.step
+    lines = []
+    toggles: list[Button] = []
+    for number, entry in enumerate(checklist.items, start=1):
+        mark = texts.render("readiness.mark_on" if entry.ticked else "readiness.mark_off")
+        line_id = "readiness.line_auto" if entry.auto else "readiness.line"
+        lines.append(
+            texts.render(
+                line_id,
+                mark=mark,
+                number=number,
+                text=entry.item.text,
+                days=step.state.no_contact_days,
+                streak=step.streak,
+            )
+        )
+        if not entry.auto:
+            label_id = f"readiness.label.{entry.item.id}"
+            label = texts.render(label_id) if label_id in texts else str(number)
+            toggles.append(
+                button(
+                    texts.render("readiness.toggle", mark=mark, number=number, label=label),
+                    READY,
+                    "tick",
+                    f"{form.id}.{entry.item.id}.{0 if entry.ticked else 1}",
+                )
+            )
+    if checklist.complete:
+        status = texts.render(f"readiness.complete.{form.id}")
+    else:
+        status = texts.render("readiness.left", done=checklist.done, total=len(checklist.items))
+    text = texts.render(
+        "readiness.checklist",
+        title=form.title,
+        intro=form.intro,
+        items=Markup("\n".join(lines)),
+        status=Markup(status),
+        sources=source_names(form.sources),
+    )
+    rows = [[t] for t in toggles]
+    if checklist.complete and form.id in UNLOCKS:
+        rows.append([button(texts.render(f"readiness.unlock.{form.id}"), AREA, "reach", form.id)])
+    return text, keyboard(rows)
+
+
+async def send_checklist(update: Update, context: CoachContext, form_id: str) -> None:
+    try:
+        checklist = await context.services.program.checklist(_user_id(update), form_id)
+    except NotStarted:
+        await not_set_up(update, context)
+        return
+    except NotNow:
+        await reply(update, context, context.texts.render("readiness.not_on_this_path"))
+        return
+    text, markup = checklist_view(context, checklist)
+    await reply(update, context, text, markup)
+
+
+async def on_tick(update: Update, context: CoachContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    parts = data.arg.split(".") if data else []
+    if data is None or len(parts) != 3 or parts[2] not in ("0", "1"):
+        await out_of_date(update, context)
+        return
+    try:
+        outcome, checklist = await context.services.program.tick(
+            _user_id(update), parts[0], parts[1], parts[2] == "1"
+        )
+    except (NotNow, NotStarted):
+        await out_of_date(update, context)
+        return
+    await settle(query)
+    text, markup = checklist_view(context, checklist)
+    await edit(query, text, markup)
+    if outcome.moved:
+        await send_outcome(update, context, outcome)
+
+
+async def on_reach(update: Update, context: CoachContext, form_id: str) -> None:
+    """ "Reach out" (or "Ready for the talk") on a complete checklist: on to that step, or what
+    it still waits for."""
+    outcome = await context.services.program.check(_user_id(update))
+    step = outcome.step
+    if outcome.moved:
+        await send_outcome(update, context, outcome)
+        return
+    order = list(context.services.program.program.phases)
+    target = UNLOCKS.get(form_id, step.phase.id)
+    there = not step.moving_on and order.index(step.phase.id) >= order.index(target)
+    text, markup = phase_view(context, step)
+    if not there:
+        text = context.texts.render("readiness.still_waiting") + "\n\n" + text
+    await reply(update, context, text, markup)
+
+
+# --- the decision step -----------------------------------------------------------------------
+
+
+def question_view(context: CoachContext, q: DecideQuestion) -> tuple[str, InlineKeyboardMarkup]:
+    texts = context.texts
+    text = texts.render("decide.question", number=q.number, total=q.total, text=q.item.text)
+    buttons = [button(o.label, DECIDE, "ans", f"{q.item.id}.{o.value}") for o in q.item.options]
+    per_row = 1 if any(len(o.label) > 14 for o in q.item.options) else len(buttons)
+    return text, keyboard(in_rows(buttons, per_row))
+
+
+def result_view(context: CoachContext, shown: DecideResult) -> tuple[str, InlineKeyboardMarkup]:
+    texts, result, form = context.texts, shown.result, shown.form
+    parts = [
+        texts.render(f"decide.result.{result.outcome}"),
+        texts.render(f"decide.reason.{result.reason_id}"),
+        texts.render("decide.counts", yes=result.for_count, no=result.against_count),
+    ]
+    if result.let_go_signs:
+        signs = [form.item(s) for s in result.let_go_signs]
+        parts.append(
+            texts.render(
+                "decide.signs",
+                signs=bullets(texts, [s.text for s in signs if s is not None]),
+            )
+        )
+    sources = context.services.program.form_sources(
+        form, (*result.let_go_signs, *result.for_items, *result.against_items)
+    )
+    parts.append(sources_line(texts, sources))
+    rows: list[list[Button]] = []
+    moved_away = shown.outcome is not None and shown.outcome.step.moving_on
+    if result.outcome == "let_go" and not moved_away and not result.closes_reconcile_path:
+        rows.append([button(texts.render("program.button.move_on"), AREA, "moveon")])
+    if result.outcome in ("let_go", "not_sure") and not result.closes_reconcile_path:
+        if not moved_away:
+            rows.append([button(texts.render("decide.again"), DECIDE, "start", "again")])
+    return "\n\n".join(parts), keyboard(rows)
+
+
+async def start_decide(update: Update, context: CoachContext, *, again: bool) -> None:
+    texts = context.texts
+    try:
+        shown = await context.services.program.decide(_user_id(update), again=again)
+    except NotStarted:
+        await not_set_up(update, context)
+        return
+    except NotNow:
+        await reply(update, context, texts.render("decide.not_now"))
+        return
+    if isinstance(shown, DecideResult):
+        text, markup = result_view(context, shown)
+        await reply(update, context, text, markup)
+        return
+    if shown.number == 1:
+        form = context.services.program.program.form("decide")
+        await reply(
+            update,
+            context,
+            texts.render(
+                "decide.intro",
+                title=form.title,
+                intro=form.intro,
+                total=shown.total,
+                sources=source_names(form.sources),
+            ),
+        )
+    text, markup = question_view(context, shown)
+    await reply(update, context, text, markup)
+
+
+async def on_decide_tap(update: Update, context: CoachContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    if data is None:
+        await out_of_date(update, context)
+        return
+    if data.action == "start":
+        from handlers import robustness
+
+        await settle(query)
+        if robustness.is_double_tap(update, context):
+            return
+        if data.arg == "again":
+            await remove_buttons(query)
+        await start_decide(update, context, again=data.arg == "again")
+        return
+    item, _, value = data.arg.partition(".")
+    if data.action != "ans" or not value:
+        await out_of_date(update, context)
+        return
+    try:
+        answered = await context.services.program.decide_answer(_user_id(update), item, value)
+    except (NotNow, NotStarted):
+        await out_of_date(update, context)
+        return
+    await settle(query)
+    texts = context.texts
+    await edit(query, texts.render("decide.answered", text=answered.item.text, answer=answered.label))
+    following = answered.next
+    if isinstance(following, DecideQuestion):
+        text, markup = question_view(context, following)
+        await reply(update, context, text, markup)
+        return
+    text, markup = result_view(context, following)
+    await reply(update, context, text, markup)
+    outcome = following.outcome
+    if outcome is None:
+        return
+    if outcome.reason_id == "decision_try_again_needs_readiness":
+        await reply(update, context, reason_text(context, outcome))
+        await send_checklist(update, context, READINESS_FORM)
+    elif outcome.moved:
+        await send_outcome(update, context, outcome)
+
+
+# --- the ex's answer -------------------------------------------------------------------------
+
+
+async def on_ex_answer(update: Update, context: CoachContext, kind: str) -> None:
+    from handlers import robustness
+
+    query = update.callback_query
+    assert query is not None
+    if robustness.is_double_tap(update, context):
+        await settle(query)
+        return
+    try:
+        outcome = await context.services.program.ex_replied(_user_id(update), kind)
+    except (NotNow, NotStarted):
+        await out_of_date(update, context)
+        return
+    await settle(query)
+    texts = context.texts
+    told = texts.render("program.ex.told", answer=texts.render(f"program.ex.{kind}"))
+    text = outcome_text(context, outcome) or reason_text(context, outcome)
+    await reply(update, context, told + "\n\n" + text, outcome_markup(context, outcome))
+
+
+# --- the taps ---------------------------------------------------------------------------------
+
+
+async def on_tap(update: Update, context: CoachContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    action = data.action if data else ""
+    arg = data.arg if data else ""
+    try:
+        match action:
+            case "today" | "phase":
+                await settle(query)
+                await (show_today if action == "today" else show_phase)(update, context)
+            case "checklist":
+                await settle(query)
+                await send_checklist(update, context, arg)
+            case "reach":
+                await settle(query)
+                await on_reach(update, context, arg)
+            case "ex" if arg in EX_ANSWERS:
+                await on_ex_answer(update, context, arg)
+            case "moveon":
+                await settle(query)
+                await ask_move_on(update, context)
+            case "moveon_yes":
+                await move_on_confirmed(update, context)
+            case "moveon_no":
+                await settle(query)
+                await edit(query, context.texts.render("program.moveon.kept"))
+            case _:
+                await out_of_date(update, context)
+    except NotStarted:
+        await not_set_up(update, context)
+
+
+# --- after a daily check-in --------------------------------------------------------------------
+
+
+async def after_checkin(
+    update: Update, context: CoachContext, view: CheckinView, milestone: str | None
+) -> None:
+    """Once a check-in is complete: the milestone, what a slip means for the current step and
+    any step passed, together in one message; when the no-contact stretch has just run its
+    whole length, the readiness checklist too."""
+    texts, program = context.texts, context.services.program
+    parts = [milestone] if milestone else []
+    end_of_stretch = view.milestone is not None and view.milestone >= view.streak.length
+    step: Step | None = None
+    if view.done:
+        try:
+            user_id = _user_id(update)
+            if view.slipped:
+                slip = await program.slipped(user_id)
+                if slip is not None and slip.reason_id == "slip_restarts_no_contact":
+                    if slip.step.gate.requirement("no_contact_days") is not None:
+                        parts.append(reason_text(context, slip))
+            outcome = await program.check(user_id)
+            step = outcome.step
+            if outcome.moved:
+                parts.append(outcome_text(context, outcome) or "")
+        except NotStarted:
+            step = None
+    if end_of_stretch and step is not None and step.phase.id == MOVE_ON:
+        parts = [texts.render("program.stretch_done_moving_on", days=view.streak.length)] + [
+            p for p in parts if p != milestone
+        ]
+    parts = [p for p in parts if p]
+    if parts:
+        await reply(update, context, "\n\n".join(parts))
+    if end_of_stretch and step is not None and step.phase.id != MOVE_ON:
+        await send_checklist(update, context, READINESS_FORM)
