@@ -33,7 +33,6 @@ from bot.services.advice import (
     NextQuestion,
     NotSetUp,
 )
-from content.helplines import format_helplines
 from content.loader import Texts, source_names
 from handlers.callbacks import decode, pattern
 from handlers.common import Button, button, edit, in_rows, keyboard, remove_buttons, reply, settle
@@ -247,9 +246,11 @@ async def show_advice(
 ) -> None:
     texts = context.texts
     if advice.verdict.decision == "get_support":
-        assert advice.helplines is not None
-        await reply(update, context, texts.render("advice.crisis").rstrip())
-        await reply(update, context, format_helplines(advice.helplines))
+        # The same care as a crisis message anywhere: helplines, the safety buttons, and a
+        # hold on the daily nudges until they say they are safe.
+        from handlers.safety import answer_crisis
+
+        await answer_crisis(update, context, "self_harm")
         return
     await reply(
         update,

@@ -144,17 +144,26 @@ async def test_after_they_texted_today_only_the_feeling_is_asked(person):
     assert "Yes, reply — warmly, briefly" in reply.text
 
 
+async def person_profile(person):
+    from bot.db.models import Profile
+
+    async with person.db.sessions() as session:
+        return await session.get(Profile, person.user.id)
+
+
 # --- each decision ---------------------------------------------------------------------------
 
 
-async def test_a_crisis_gets_warm_words_and_helplines_and_nothing_else(person):
+async def test_a_crisis_gets_the_crisis_care_with_helplines_and_no_coaching(person):
     await finish_intake(person)
     reply, _ = await walk(person, "No", "I miss them", "I'm in crisis")
-    assert "I'm really glad you told me" in reply.text
+    assert "I'm a bot, not a crisis service" in reply.text
     expected = format_helplines(helplines_for(None, person.user.language_code))
-    assert html(reply)[-1] == expected
-    assert "Why" not in reply.text
-    assert all(not c.params.get("reply_markup") for c in reply.calls if c.method == "sendMessage")
+    assert expected in html(reply)[-1]
+    assert "Why" not in reply.text and "•" not in reply.text.split("helplines")[0]
+    assert person.buttons() == ["I'm safe now", "Show helplines again", "Talk to someone I trust"]
+    profile = await person_profile(person)
+    assert profile.safety_hold  # the daily nudges pause until they say they are safe
 
 
 async def test_anger_gets_do_not_text_with_the_days_left_and_sourced_reasons(person, clock):
