@@ -23,8 +23,11 @@ from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
+from bot.services.program import ProgramService
+from bot.services.progress import ProgressService
 from bot.services.retry import retry_transient_errors
 from bot.services.safety import SafetyService
+from bot.services.urge import UrgeService
 from bot.settings import Settings
 from content import Content, check_all_content
 
@@ -97,16 +100,21 @@ def build_services(
     content = content or check_all_content()
     db = db or Database(settings.database_url)
     checkins = CheckinService(db, clock, settings.default_timezone)
+    intake = IntakeService(db, content, clock, settings.default_timezone, checkins)
+    advice = AdviceService(db, content, clock, settings.default_timezone, checkins)
     services = Services(
         settings=settings,
         db=db,
         clock=clock,
         content=content,
-        intake=IntakeService(db, content, clock, settings.default_timezone, checkins),
+        intake=intake,
         checkins=checkins,
         privacy=PrivacyService(db, clock),
         safety=SafetyService(db, clock, settings.default_timezone),
-        advice=AdviceService(db, content, clock, settings.default_timezone, checkins),
+        advice=advice,
+        urges=UrgeService(db, clock, settings.default_timezone, checkins, advice, intake),
+        program=ProgramService(db, content, clock, settings.default_timezone),  # issue 4
+        progress=ProgressService(db, clock, settings.default_timezone, checkins),  # issue 4
     )
     retry_transient_errors(services)  # a database that blinks costs a moment, not an answer
     return services
@@ -150,10 +158,28 @@ def build_application(
     return app  # type: ignore[return-value]
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+class RedactSecrets(logging.Formatter):
+    """Never let a secret (the bot token, the webhook secret) reach the logs: PTB puts the
+    token in some exception messages, and request URLs contain it."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def configure_logging(level: str, secrets: list[str | None] | None = None) -> None:
+    logging.basicConfig(level=level, force=True)
+    formatter = RedactSecrets(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", [s for s in secrets or [] if s]
     )
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
     # httpx logs every request URL, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
