@@ -28,6 +28,15 @@ def _parser() -> argparse.ArgumentParser:
         "advise", help="read one JSON situation on stdin, print the JSON verdict ('should I text?')"
     )
     sub.add_parser("screen", help="read messages (one per line), print one JSON risk line each")
+    # Issue 7 (urge): review a draft message before it is sent.
+    review = sub.add_parser(
+        "review", help="read one draft message on stdin, print the JSON review (findings, rewrites)"
+    )
+    review.add_argument(
+        "--situation",
+        metavar="FILE",
+        help="a JSON situation, as for advise (default: no contact over, calm)",
+    )
     return parser
 
 
@@ -43,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return advise_command(sys.stdin, sys.stdout)
     if command == "screen":
         return screen_command(sys.stdin, sys.stdout)
+    if command == "review":
+        return review_command(sys.stdin, sys.stdout, args.situation)
     try:
         mode = getattr(args, "mode", None)
         overrides = {"mode": mode} if mode else {}
@@ -54,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.chat import run_chat
 
             return asyncio.run(run_chat(settings))
-        configure_logging(settings.log_level.value)
+        configure_logging(
+            settings.log_level.value, secrets=[settings.bot_token, settings.webhook_secret]
+        )
         if command == "migrate":
             return asyncio.run(_migrate(settings))
         settings.require_token()
@@ -113,4 +126,41 @@ def screen_command(stdin: TextIO, stdout: TextIO) -> int:
         result = screen(line.rstrip("\n"))
         stdout.write(json.dumps(result.to_dict()) + "\n")
     stdout.flush()
+    return 0
+
+
+def review_command(stdin: TextIO, stdout: TextIO, situation_file: str | None = None) -> int:
+    """One draft on stdin (all of it), one JSON review out: {"clean", "findings", "rewrites"}
+    (exit 0). A bad --situation file or field: one line, exit 2."""
+    from content.advice import SituationError, parse_situation
+    from content.review import load_review_book, review
+
+    situation = None
+    if situation_file is not None:
+        try:
+            with open(situation_file, encoding="utf-8") as fh:
+                raw = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return _fail(f"--situation: cannot read {situation_file} ({reason})")
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return _fail(
+                f"--situation: {situation_file} is not valid JSON "
+                f"({exc.msg} at line {exc.lineno} column {exc.colno})"
+            )
+        try:
+            situation = parse_situation(data)
+        except SituationError as exc:
+            return _fail(str(exc))
+    try:
+        load_review_book()
+    except ContentError as exc:
+        return _fail(f"content error: {exc}")
+    if hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(errors="replace")  # a stray byte is not worth a traceback
+    draft = stdin.read().rstrip("\r\n")
+    json.dump(review(draft, situation).to_dict(), stdout, ensure_ascii=False)
+    stdout.write("\n")
     return 0

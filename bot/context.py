@@ -13,7 +13,10 @@ from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
+from bot.services.program import ProgramService
+from bot.services.progress import ProgressService
 from bot.services.safety import SafetyService
+from bot.services.urge import UrgeService
 from bot.settings import Settings
 from content import Content
 from content.loader import Texts
@@ -32,6 +35,9 @@ class Services:
     privacy: PrivacyService
     safety: SafetyService
     advice: AdviceService
+    urges: UrgeService  # issue 7: "I want to text them"
+    program: ProgramService  # issue 4: the program in Telegram
+    progress: ProgressService  # issue 4: /progress
 
 
 class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

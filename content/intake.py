@@ -174,3 +174,26 @@ def clean_name(typed: str) -> str | None:
     """A name or nickname for the ex: one line, 1–40 characters after trimming."""
     name = " ".join(typed.split())
     return name if 0 < len(name) <= MAX_NAME else None
+
+
+_MONTH_WORD = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.IGNORECASE
+)
+_DAY_MONTH = re.compile(r"\b\d{1,2}[./-]\d{1,2}\b")
+
+
+def parse_hard_date(typed: str) -> tuple[int, int, str] | None:
+    """'14 February — anniversary', 'my birthday 3 May', 'their birthday 12/08' (day first)
+    → (month, day, label). The label is what is left around the date, tidied; None when no
+    day and month can be read."""
+    text = " ".join(typed.split())
+    if len(text) > 80 or not (_MONTH_WORD.search(text) or _DAY_MONTH.search(text)):
+        return None
+    try:
+        parsed, rest = dateparser.parse(
+            text, fuzzy_with_tokens=True, dayfirst=True, default=datetime(2000, 1, 1)
+        )
+    except (ValueError, OverflowError):
+        return None
+    label = " ".join(" ".join(rest).replace(":", " ").replace("—", " ").split()).strip(" -,.")
+    return parsed.month, parsed.day, (label or "a hard day")[:40]

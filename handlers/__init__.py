@@ -19,8 +19,22 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import Services
 from bot.scheduler import Scheduler
 from bot.services.checkin import Claimed
+from bot.services.urge import FollowUp
 from content.loader import Texts
-from handlers import advice, checkin, menu, onboarding, privacy, robustness, safety, settings
+from handlers import (
+    advice,
+    checkin,
+    journal,
+    menu,
+    onboarding,
+    privacy,
+    program,
+    progress,
+    robustness,
+    safety,
+    settings,
+    urge,
+)
 from handlers.callbacks import pattern
 from handlers.errors import on_error
 
@@ -28,6 +42,12 @@ COMMANDS = (
     "start",
     "plan",
     "shouldi",
+    "urge",
+    "today",  # issue 4: the program
+    "phase",
+    "progress",
+    "journal",
+    "moveon",
     "settings",
     "helplines",
     "privacy",
@@ -55,7 +75,12 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             # An edit is never taken as a new answer, whatever the state.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE, robustness.on_edited),
             onboarding.conversation(),
+            # /urge, "I want to text them", the held draft's buttons. Before advice: a draft
+            # pasted for review wins over an old "write it here instead" (issue 7).
+            urge.conversation(),
             advice.conversation(),  # /shouldi, "They texted me" and their buttons
+            journal.conversation(),  # /journal: writing an entry over several messages
+            settings.hard_dates_conversation(),  # /settings → Hard dates → typing one
             CommandHandler("help", menu.show_help),
             CommandHandler("plan", menu.show_plan),
             CommandHandler("settings", settings.send_settings),
@@ -63,6 +88,15 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("export", privacy.send_export),
             CommandHandler("delete", privacy.ask_to_delete),
             CommandHandler("helplines", safety.show_helplines),
+            # The program (issue 4): /today, /phase, /moveon, /progress and their buttons.
+            CommandHandler("today", program.show_today),
+            CommandHandler("phase", program.show_phase),
+            CommandHandler("moveon", program.ask_move_on),
+            CommandHandler("progress", progress.show_progress),
+            CallbackQueryHandler(program.on_tap, pattern=pattern(program.AREA)),
+            CallbackQueryHandler(program.on_tick, pattern=pattern(program.READY)),
+            CallbackQueryHandler(program.on_decide_tap, pattern=pattern(program.DECIDE)),
+            CallbackQueryHandler(progress.show_progress, pattern=pattern(progress.AREA)),
             CallbackQueryHandler(safety.on_tap, pattern=pattern("safety")),
             CallbackQueryHandler(privacy.confirm_delete, pattern=pattern("privacy", "delete")),
             CallbackQueryHandler(menu.on_menu_tap, pattern=pattern("menu")),
@@ -79,13 +113,16 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 def make_scheduler(services: Services) -> Scheduler:
-    """The tick, sending check-ins rendered from content/."""
+    """The tick, sending check-ins and held drafts' follow-ups rendered from content/."""
     texts = services.content.texts
 
     async def send(bot: Bot, claimed: Claimed) -> int:
         return await checkin.send_scheduled(bot, texts, claimed)
 
-    return Scheduler(services.checkins, send)
+    async def send_follow_up(bot: Bot, follow_up: FollowUp) -> int:
+        return await urge.send_follow_up(bot, texts, follow_up)
+
+    return Scheduler(services.checkins, send, services.urges, send_follow_up)
 
 
 def bot_commands(texts: Texts) -> list[BotCommand]:

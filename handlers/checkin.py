@@ -118,12 +118,17 @@ def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup |
 
 
 async def after_answer(update: Update, context: CoachContext, view: CheckinView) -> None:
+    from handlers.program import after_checkin
+
     texts = context.texts
+    milestone = None
     if view.milestone is not None:
         if view.milestone >= view.streak.length:
-            await reply(update, context, texts.render("milestone.end", days=view.streak.length))
+            milestone = texts.render("milestone.end", days=view.streak.length)
         elif f"milestone.{view.milestone}" in texts:
-            await reply(update, context, texts.render(f"milestone.{view.milestone}"))
+            milestone = texts.render(f"milestone.{view.milestone}")
+    # Issue 4: the program's word joins the milestone (a slip, a step passed, the readiness list).
+    await after_checkin(update, context, view, milestone)
 
 
 async def on_tap(update: Update, context: CoachContext) -> None:

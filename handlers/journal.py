@@ -28,6 +28,7 @@ from bot.services.program import Draft, EntryTooLong, JournalOverview, NotNow, N
 from content.loader import source_names
 from handlers.callbacks import decode, pattern
 from handlers.common import Button, button, edit, keyboard, reply, settle
+from handlers.program import label
 
 AREA = "journal"
 CONVERSATION = "journal"
@@ -70,8 +71,8 @@ def overview_view(
                 texts.render("journal.more", shown=len(overview.entries), total=overview.total)
             )
         for e in overview.entries:
-            rows.append([button(texts.render("journal.read", date=day(e.local_date),
-                                             preview=e.preview), AREA, "read", e.id)])  # fmt: skip
+            read = label(texts, "journal.read", date=day(e.local_date), preview=e.preview)
+            rows.append([button(read, AREA, "read", e.id)])
     else:
         parts.append(texts.render("journal.empty"))
     if overview.draft is not None:
@@ -82,9 +83,7 @@ def overview_view(
     elif overview.prompts:
         prompt = overview.prompts[0]
         parts.append(
-            texts.render(
-                "journal.prompt", prompt=prompt.text, sources=source_names(prompt.sources)
-            )
+            texts.render("journal.prompt", prompt=prompt.text, sources=source_names(prompt.sources))
         )
         rows.insert(0, [button(texts.render("journal.write_prompt"), AREA, "write", prompt.id),
                         button(texts.render("journal.write_free"), AREA, "write")])  # fmt: skip
@@ -153,7 +152,8 @@ async def on_text(update: Update, context: CoachContext) -> str | int:
         await not_set_up(update, context)
         return END
     except EntryTooLong as full:
-        await _send_controls(update, context, texts.render("journal.too_long", chars=f"{full.chars:,}"))
+        too_long = texts.render("journal.too_long", chars=f"{full.chars:,}")
+        await _send_controls(update, context, too_long)
         return WRITING_JOURNAL_ENTRY
     text = texts.render("journal.got_it", chars=f"{draft.chars:,}")
     if draft.first_part and draft.prompt is not None and draft.prompt.follow_up:
@@ -183,10 +183,8 @@ async def save(update: Update, context: CoachContext) -> str | int:
         context.user_data.pop(_CONTROLS, None)
     markup = keyboard([[button(texts.render("journal.read_it"), AREA, "read", entry.id),
                         button(texts.render("journal.open"), AREA, "list")]])  # fmt: skip
-    await edit(
-        query, texts.render("journal.saved", date=day(entry.local_date), chars=f"{len(entry.text):,}"),
-        markup,
-    )
+    saved = texts.render("journal.saved", date=day(entry.local_date), chars=f"{len(entry.text):,}")
+    await edit(query, saved, markup)
     return END
 
 
@@ -214,8 +212,11 @@ async def read(update: Update, context: CoachContext, entry_id: str) -> None:
         return
     assert update.callback_query is not None
     await settle(update.callback_query)
-    header = texts.render("journal.full_header", date=day(entry.local_date),
-                          phase=entry.phase_name or "")  # fmt: skip
+    if entry.phase_name:
+        header = texts.render("journal.full_header", date=day(entry.local_date),
+                              phase=entry.phase_name)  # fmt: skip
+    else:
+        header = texts.render("journal.full_header_plain", date=day(entry.local_date))
     if entry.prompt:
         header += "\n" + texts.render("journal.full_prompt", prompt=entry.prompt)
     body = texts.render("journal.full_text", text=entry.text)

@@ -18,6 +18,11 @@ def main_menu(context: CoachContext) -> object:
     return keyboard(
         [
             [button(texts.render("advice.menu_button"), "advice", "start")],
+            [button(texts.render("urge.menu_button"), "urge", "start")],  # issue 7
+            [button(texts.render("program.menu.today"), "program", "today"),  # issue 4
+             button(texts.render("program.menu.phase"), "program", "phase")],
+            [button(texts.render("program.menu.journal"), "journal", "list"),
+             button(texts.render("program.menu.progress"), "progress", "show")],
             [button(texts.render("menu.my_plan"), AREA, "plan"),
              button(texts.render("menu.settings"), AREA, "settings")],
             [button(texts.render("menu.help"), AREA, "help"),
@@ -105,7 +110,7 @@ def begin_button(context: CoachContext) -> object:
 
 
 async def on_unexpected(update: Update, context: CoachContext) -> None:
-    from handlers import advice, checkin, robustness, safety, settings
+    from handlers import advice, checkin, robustness, safety, settings, urge
 
     assert update.effective_user is not None
     text = update.effective_message.text if update.effective_message else None
@@ -117,6 +122,8 @@ async def on_unexpected(update: Update, context: CoachContext) -> None:
         await robustness.on_media(update, context)  # sticker, photo, voice, file, location
         return
     if await checkin.try_typed_answer(update, context):
+        return
+    if await urge.try_free_text(update, context):  # "I'm about to text her" (before "should I")
         return
     if await advice.try_free_text(update, context):  # "should I text her?", "he texted me"
         return

@@ -43,6 +43,11 @@ def _user_id(update: Update) -> int:
     return update.effective_user.id
 
 
+def label(texts: Texts, text_id: str, **values: object) -> str:
+    """A button's text: buttons are plain text, so the values are not HTML-escaped."""
+    return texts.render(text_id, **{k: Markup(str(v)) for k, v in values.items()})
+
+
 def ex_label(texts: Texts, ex_name: str | None) -> str:
     return ex_name or texts.render("intake.no_name")
 
@@ -91,12 +96,14 @@ def reason_text(context: CoachContext, outcome: Outcome) -> str:
     texts, step = context.texts, outcome.step
     ex_req = step.gate.requirement("ex_answer")
     until = ex_req.wait_until if ex_req is not None else None
+    nc_req = step.gate.requirement("no_contact_days")
     text = texts.render(
         f"program.reason.{outcome.reason_id}",
         ex=ex_label(texts, step.ex_name),
         days=step.state.no_contact_days,
+        needed=nc_req.needed if nc_req is not None else step.state.no_contact_days,
         phase=step.phase.name,
-        retry=step.phase.gate.retry_after_days or 14,
+        retry=step.phase.gate.retry_after_days or "",
         until=day_month(until),
     )
     sources = context.services.program.reason_sources(outcome.reason_id)
@@ -137,8 +144,10 @@ async def send_outcome(update: Update, context: CoachContext, outcome: Outcome) 
 def lesson_text(context: CoachContext, step: Step, lesson: Lesson) -> str:
     texts = context.texts
     track = context.services.program.phase(lesson.phase, step)
+    text_id = "program.lesson" if lesson.phase == step.phase.id else "program.lesson_alongside"
     return texts.render(
-        "program.lesson",
+        text_id,
+        step=step.phase.name,
         phase=track.name,
         day=step.day_in_phase,
         idea=lesson.idea,
@@ -190,6 +199,8 @@ def phase_view(context: CoachContext, step: Step) -> tuple[str, InlineKeyboardMa
         parts.append(texts.render("program.next", next=following, needs=Markup(needs)))
         if step.gate.their_no:
             parts.append(texts.render("program.their_no", ex=ex_label(texts, step.ex_name)))
+    if step.phase.contact == "open" and not step.abuse:
+        parts.append(texts.render("program.ex.prompt", ex=ex_label(texts, step.ex_name)))
     parts.append(sources_line(texts, phase.sources))
     return "\n\n".join(parts), phase_markup(context, step)
 
@@ -200,11 +211,12 @@ def phase_markup(context: CoachContext, step: Step) -> InlineKeyboardMarkup:
     gate = step.phase.gate
     if "checklist" in gate.requires and gate.checklist:
         title = context.services.program.program.form(gate.checklist).title
-        rows.append([button(texts.render("program.button.checklist", title=title), AREA,
+        rows.append([button(label(texts, "program.button.checklist", title=title), AREA,
                             "checklist", gate.checklist)])  # fmt: skip
     if "decision" in gate.requires:
-        label = "program.button.decide" if step.state.decision is None else "program.button.decided"
-        rows.append([button(texts.render(label), DECIDE, "start")])
+        taken = step.state.decision is not None
+        text_id = "program.button.decided" if taken else "program.button.decide"
+        rows.append([button(texts.render(text_id), DECIDE, "start")])
     if step.phase.contact == "open" and not step.abuse:
         rows.extend(ex_rows(texts))
     if step.gate.offer_move_on:
@@ -296,10 +308,10 @@ def checklist_view(context: CoachContext, checklist: Checklist) -> tuple[str, In
         )
         if not entry.auto:
             label_id = f"readiness.label.{entry.item.id}"
-            label = texts.render(label_id) if label_id in texts else str(number)
+            short = texts.render(label_id) if label_id in texts else str(number)
             toggles.append(
                 button(
-                    texts.render("readiness.toggle", mark=mark, number=number, label=label),
+                    label(texts, "readiness.toggle", mark=mark, number=number, label=short),
                     READY,
                     "tick",
                     f"{form.id}.{entry.item.id}.{0 if entry.ticked else 1}",
@@ -386,7 +398,9 @@ def question_view(context: CoachContext, q: DecideQuestion) -> tuple[str, Inline
     return text, keyboard(in_rows(buttons, per_row))
 
 
-def result_view(context: CoachContext, shown: DecideResult) -> tuple[str, InlineKeyboardMarkup]:
+def result_view(
+    context: CoachContext, shown: DecideResult
+) -> tuple[str, InlineKeyboardMarkup | None]:
     texts, result, form = context.texts, shown.result, shown.form
     parts = [
         texts.render(f"decide.result.{result.outcome}"),
@@ -409,10 +423,9 @@ def result_view(context: CoachContext, shown: DecideResult) -> tuple[str, Inline
     moved_away = shown.outcome is not None and shown.outcome.step.moving_on
     if result.outcome == "let_go" and not moved_away and not result.closes_reconcile_path:
         rows.append([button(texts.render("program.button.move_on"), AREA, "moveon")])
-    if result.outcome in ("let_go", "not_sure") and not result.closes_reconcile_path:
-        if not moved_away:
-            rows.append([button(texts.render("decide.again"), DECIDE, "start", "again")])
-    return "\n\n".join(parts), keyboard(rows)
+    if result.outcome in ("let_go", "not_sure") and not moved_away:
+        rows.append([button(texts.render("decide.again"), DECIDE, "start", "again")])
+    return "\n\n".join(parts), keyboard(rows) if rows else None
 
 
 async def start_decide(update: Update, context: CoachContext, *, again: bool) -> None:
@@ -474,7 +487,8 @@ async def on_decide_tap(update: Update, context: CoachContext) -> None:
         return
     await settle(query)
     texts = context.texts
-    await edit(query, texts.render("decide.answered", text=answered.item.text, answer=answered.label))
+    shown = texts.render("decide.answered", text=answered.item.text, answer=answered.label)
+    await edit(query, shown)
     following = answered.next
     if isinstance(following, DecideQuestion):
         text, markup = question_view(context, following)
@@ -569,9 +583,12 @@ async def after_checkin(
             user_id = _user_id(update)
             if view.slipped:
                 slip = await program.slipped(user_id)
-                if slip is not None and slip.reason_id == "slip_restarts_no_contact":
-                    if slip.step.gate.requirement("no_contact_days") is not None:
-                        parts.append(reason_text(context, slip))
+                if (
+                    slip is not None
+                    and slip.reason_id == "slip_restarts_no_contact"
+                    and slip.step.gate.requirement("no_contact_days") is not None
+                ):
+                    parts.append(reason_text(context, slip))
             outcome = await program.check(user_id)
             step = outcome.step
             if outcome.moved:

@@ -13,6 +13,7 @@ from telegram import Update
 from bot.context import CoachContext
 from bot.services.progress import ChartLabels, NotStarted, render_chart
 from content.loader import Texts
+from handlers.common import settle
 
 AREA = "progress"
 FILENAME = "progress.png"
@@ -34,7 +35,7 @@ async def show_progress(update: Update, context: CoachContext) -> None:
     chat = update.effective_chat
     assert update.effective_user is not None and chat is not None
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await settle(update.callback_query)
     texts = context.texts
     try:
         report = await context.services.progress.report(update.effective_user.id)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import calendar
 import re
+import warnings
 from datetime import datetime
 
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
+from telegram.warnings import PTBUserWarning
 
 from bot.context import CoachContext
+from bot.services.checkin import NotYours
+from content.intake import parse_hard_date
 from content.timezones import zone_info
-from handlers.callbacks import decode
-from handlers.common import button, edit, in_rows, keyboard, reply, settle
+from handlers.callbacks import decode, pattern
+from handlers.common import button, edit, in_rows, keyboard, remove_buttons, reply, settle
 
 AREA = "settings"
 QUIET_CHOICES = ("22-7", "23-8", "21-9", "0-8")
@@ -75,6 +81,7 @@ async def send_settings(update: Update, context: CoachContext) -> None:
          button(texts.render("settings.change_hour"), AREA, "edit", "checkin_hour")],
         [button(texts.render("settings_checkins.set_quiet"), AREA, "ask", "quiet"),
          button(texts.render("settings_checkins.set_length"), AREA, "ask", "length")],
+        [button(texts.render("hard_dates.button"), AREA, "hard")],
         [button(texts.render("settings_checkins.resume"), AREA, "resume")] if paused else
         [button(texts.render("settings_checkins.pause"), AREA, "ask", "pause"),
          button(texts.render("settings_checkins.stop"), AREA, "stop")],
@@ -115,6 +122,13 @@ async def on_tap(update: Update, context: CoachContext) -> None:
             await edit(
                 query, texts.render("settings_checkins.ask_length"), keyboard(in_rows(choices, 3))
             )
+        return
+    if data.action == "hard":
+        await show_hard_dates(query, context, user_id)
+        return
+    if data.action == "unhard" and data.arg.isdigit():
+        await checkins.remove_hard_date(user_id, int(data.arg))
+        await show_hard_dates(query, context, user_id)
         return
     if data.action == "pause" and data.arg.isdigit() and int(data.arg) in PAUSE_CHOICES:
         until = await checkins.pause(user_id, int(data.arg))
@@ -172,3 +186,89 @@ async def try_typed_command(update: Update, context: CoachContext) -> bool:
         )
         return True
     return False
+
+
+# --- hard dates ----------------------------------------------------------------------------
+
+TYPING_HARD_DATE = "typing_hard_date"
+
+
+def date_label(month: int, day: int) -> str:
+    return f"{day} {calendar.month_abbr[month]}"
+
+
+async def show_hard_dates(query: CallbackQuery, context: CoachContext, user_id: int) -> None:
+    texts = context.texts
+    dates = await context.services.checkins.hard_dates(user_id)
+    lines = [texts.render("hard_dates.title"), texts.render("hard_dates.intro"), ""]
+    if dates:
+        lines += [texts.render("hard_dates.line", date=date_label(d.month, d.day), label=d.label)
+                  for d in dates]  # fmt: skip
+    else:
+        lines.append(texts.render("hard_dates.none"))
+    rows = [[button(texts.render("hard_dates.remove", date=date_label(d.month, d.day)),
+                    AREA, "unhard", d.id)] for d in dates]  # fmt: skip
+    rows.append([button(texts.render("hard_dates.add"), AREA, "add_hard")])
+    await edit(query, "\n".join(lines), keyboard(rows))
+
+
+async def ask_hard_date(update: Update, context: CoachContext) -> str:
+    query = update.callback_query
+    assert query is not None
+    await settle(query)
+    await remove_buttons(query)
+    cancel = keyboard([[button(context.texts.render("hard_dates.cancel"), AREA, "no_hard")]])
+    await reply(update, context, context.texts.render("hard_dates.ask"), cancel)
+    return TYPING_HARD_DATE
+
+
+async def save_hard_date(update: Update, context: CoachContext) -> str | int:
+    assert update.effective_message is not None and update.effective_user is not None
+    texts = context.texts
+    parsed = parse_hard_date(update.effective_message.text or "")
+    if parsed is None:
+        await reply(update, context, texts.render("hard_dates.invalid"))
+        return TYPING_HARD_DATE
+    month, day, label = parsed
+    try:
+        added = await context.services.checkins.add_hard_date(
+            update.effective_user.id, month, day, label
+        )
+    except NotYours:
+        from handlers.menu import begin_button
+
+        await reply(update, context, texts.render("errors.not_set_up"), begin_button(context))
+        return ConversationHandler.END
+    if not added:
+        await reply(update, context, texts.render("hard_dates.full"))
+        return ConversationHandler.END
+    await reply(update, context, texts.render("hard_dates.saved", date=date_label(month, day),
+                                              label=label))  # fmt: skip
+    return ConversationHandler.END
+
+
+async def cancel_hard_date(update: Update, context: CoachContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    await settle(query)
+    await edit(query, context.texts.render("hard_dates.cancelled"))
+    return ConversationHandler.END
+
+
+def hard_dates_conversation() -> ConversationHandler:
+    """Adding a hard date: the one step that needs typed text."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(ask_hard_date, pattern=pattern(AREA, "add_hard"))],
+            states={
+                TYPING_HARD_DATE: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, save_hard_date),
+                    CallbackQueryHandler(cancel_hard_date, pattern=pattern(AREA, "no_hard")),
+                ]
+            },
+            fallbacks=[CallbackQueryHandler(cancel_hard_date, pattern=pattern(AREA, "no_hard"))],
+            name="hard_dates",
+            persistent=True,
+            allow_reentry=True,
+        )

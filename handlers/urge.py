@@ -12,6 +12,7 @@ to is in the database.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 
@@ -29,7 +30,7 @@ from telegram.warnings import PTBUserWarning
 from bot.context import CoachContext
 from bot.services.advice import NotSetUp
 from bot.services.urge import STRENGTHS, TOPICS, DraftReview, FollowUp, NotYourUrge, Resolution
-from content.loader import Markup, Texts, source_names
+from content.loader import Texts, source_names
 from content.timezones import zone_info
 from handlers.callbacks import decode, pattern
 from handlers.common import button, edit, keyboard, remove_buttons, reply, settle
@@ -40,7 +41,7 @@ DRAFTING = "drafting"
 END = ConversationHandler.END
 MAX_FINDINGS = 4
 DRAFT_QUOTE_CHARS = 300
-HOLDING_OFF = frozenset({"do_not_text", "wait", "get_support"})
+VERDICT_CHECKS = frozenset({"phase", "verdict"})
 
 # --- typed words: "I'm about to text her", "I want to text him so bad" -------------------------
 
@@ -51,8 +52,9 @@ _CONTACT = (
 _WHO = ("him", "her", "them", "my ex", "ex", "my ex-boyfriend", "my ex-girlfriend")
 _PULLS = (
     # I'm about to / going to / so close to / tempted to text her
-    r"\bi(?:'m| am|m)?\s+(?:really\s+|so\s+|just\s+)?(?:about to|going to|gonna|tempted to|dying to|"
-    r"itching to|desperate to|(?:so |this )?close to|on the verge of)\s+{contact}\s+{who}\b",
+    r"\bi(?:'m| am|m)?\s+(?:really\s+|so\s+|just\s+)?(?:about to|going to|gonna|tempted to|"
+    r"dying to|itching to|desperate to|(?:so |this )?close to|on the verge of)\s+{contact}\s+"
+    r"{who}\b",
     # I want to / wanna / need to / have to text him (so bad)
     r"\bi\s+(?:really\s+|so\s+|just\s+|kinda\s+|kind of\s+|badly\s+)?(?:want|wanna|need|have)\s+"
     r"(?:to\s+)?{contact}\s+{who}\b",
@@ -76,9 +78,7 @@ def wants_to_text(text: str, ex_name: str | None = None) -> bool:
         who.append(re.escape(_normalise(ex_name)))
     target = f"(?:{'|'.join(sorted(who, key=len, reverse=True))})"
     typed = _normalise(text)
-    return any(
-        re.search(p.format(contact=_CONTACT, who=target), typed) is not None for p in _PULLS
-    )
+    return any(re.search(p.format(contact=_CONTACT, who=target), typed) is not None for p in _PULLS)
 
 
 async def try_free_text(update: Update, context: CoachContext) -> bool:
@@ -124,17 +124,19 @@ def follow_up_markup(texts: Texts, urge_id: int) -> InlineKeyboardMarkup:
 def review_text(texts: Texts, drafted: DraftReview) -> str:
     """The findings (briefly, with their sources), then the verdict: headline and days left."""
     result, verdict = drafted.review, drafted.advice.verdict
+    # Where they are in no contact, and the verdict's own reason, are said by the verdict below.
+    about_the_draft = [f for f in result.findings if f.check not in VERDICT_CHECKS]
     lines: list[str] = []
-    if result.clean:
+    if not about_the_draft:
         lines.append(texts.render("urge.clean"))
     else:
         lines.append(texts.render("urge.findings_title"))
-        shown = result.findings[:MAX_FINDINGS]
+        shown = about_the_draft[:MAX_FINDINGS]
         lines += [
             texts.render("urge.finding", text=f.text, sources=source_names(f.sources))
             for f in shown
         ]
-        rest = len(result.findings) - len(shown)
+        rest = len(about_the_draft) - len(shown)
         if rest == 1:
             lines.append(texts.render("urge.more_findings_one"))
         elif rest > 1:
@@ -218,9 +220,13 @@ async def show_review(update: Update, context: CoachContext, drafted: DraftRevie
             await reply(
                 update,
                 context,
-                texts.render("urge.rewrite", text=rewrite.text, sources=source_names(rewrite.sources)),
+                texts.render(
+                    "urge.rewrite", text=rewrite.text, sources=source_names(rewrite.sources)
+                ),
             )
-    await reply(update, context, texts.render("urge.offer_hold"), hold_markup(texts, drafted.urge_id))
+    await reply(
+        update, context, texts.render("urge.offer_hold"), hold_markup(texts, drafted.urge_id)
+    )
 
 
 async def on_draft(update: Update, context: CoachContext) -> int:
@@ -241,8 +247,9 @@ async def on_draft(update: Update, context: CoachContext) -> int:
 
 
 async def held(update: Update, context: CoachContext, urge_id: int) -> None:
+    assert update.effective_user is not None
     texts = context.texts
-    result = await context.services.urges.hold(update.effective_user.id, urge_id)  # type: ignore[union-attr]
+    result = await context.services.urges.hold(update.effective_user.id, urge_id)
     if result is None:
         await reply(update, context, texts.render("urge.already"))
         return
@@ -270,7 +277,9 @@ async def resolved(update: Update, context: CoachContext, resolution: Resolution
         await reply(
             update,
             context,
-            texts.render("urge.pattern", around=found.around, urges=found.urges, hour=hour).rstrip(),
+            texts.render(
+                "urge.pattern", around=found.around, urges=found.urges, hour=hour
+            ).rstrip(),
             keyboard(
                 [[button(texts.render("urge.buttons.move", hour=hour), AREA, "move", found.hour)],
                  [button(texts.render("urge.buttons.keep"), AREA, "keep")]]
@@ -302,18 +311,17 @@ _TOPIC = re.compile(r"(\d{1,18})\.([a-z]+)")
 _WITH_ID = frozenset({"hold", "letgo", "waited", "sent", "notyet"})
 
 
-async def _answered(update: Update, context: CoachContext, label_id: str) -> None:
-    """Show the tapped answer on the message it came from, its buttons gone."""
+async def _answered(update: Update, context: CoachContext, text_id: str, label_id: str) -> None:
+    """Show the tapped answer on the message it came from, in place of its buttons (and of the
+    quoted draft: it has done its job)."""
     query = update.callback_query
     assert query is not None
-    message = query.message
-    question = getattr(message, "text_html", None) or getattr(message, "text", None) or ""
     answer = context.texts.render(label_id)
     try:
-        await edit(query, context.texts.render("urge.answered", question=Markup(question),
-                                               answer=answer))  # fmt: skip
+        await edit(query, context.texts.render(text_id, answer=answer))
     except BadRequest:  # too old to edit: taking the buttons away is enough
-        await remove_buttons(query)
+        with contextlib.suppress(BadRequest):
+            await remove_buttons(query)
 
 
 async def on_tap(update: Update, context: CoachContext) -> str | int | None:
@@ -340,7 +348,6 @@ async def on_tap(update: Update, context: CoachContext) -> str | int | None:
     try:
         match action:
             case "start":
-                await remove_buttons(query)
                 return await begin(update, context)
             case "strength":
                 return await chose_strength(update, context, arg)
@@ -351,18 +358,18 @@ async def on_tap(update: Update, context: CoachContext) -> str | int | None:
                 await remove_buttons(query)
                 await resolved(update, context, await urges.resisted(user_id, int(arg)))
             case "waited":
-                await _answered(update, context, "urge.buttons.waited")
+                await _answered(update, context, "urge.follow_up_answered", "urge.buttons.waited")
                 await resolved(update, context, await urges.resisted(user_id, int(arg)))
             case "sent":
-                await _answered(update, context, "urge.buttons.sent")
+                await _answered(update, context, "urge.follow_up_answered", "urge.buttons.sent")
                 await ask_topic(update, context, int(arg))
             case "topic":
                 assert topic is not None
                 urge_id, chosen = int(topic.group(1)), topic.group(2)
-                await _answered(update, context, f"urge.topic.{chosen}")
+                await _answered(update, context, "urge.topic_answered", f"urge.topic.{chosen}")
                 await resolved(update, context, await urges.sent(user_id, urge_id, chosen))
             case "notyet":
-                await _answered(update, context, "urge.buttons.not_yet")
+                await _answered(update, context, "urge.follow_up_answered", "urge.buttons.not_yet")
                 if await urges.not_yet(user_id, int(arg)):
                     await reply(update, context, texts.render("urge.not_yet"),
                                 hold_markup(texts, int(arg)))  # fmt: skip

@@ -22,6 +22,7 @@ CLAIM_LEASE = timedelta(minutes=2)  # a claim older than this without a send is 
 CONTACT_CHOICES = ("none", "me", "them")
 TOPIC_CHOICES = ("emergency", "logistics", "other")
 URGE_CHOICES = ("none", "some", "strong")
+MAX_HARD_DATES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,14 @@ class CheckinSettings:
     quiet_start: int | None
     quiet_end: int | None
     no_contact_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class HardDate:
+    id: int
+    month: int
+    day: int
+    label: str
 
 
 class NotYours(LookupError):
@@ -522,6 +531,54 @@ class CheckinService:
             profile = await q.get_profile(session, user_id)
             if profile is not None:
                 profile.no_contact_days = days
+
+    # --- hard dates (risky days) -------------------------------------------------------
+
+    async def hard_dates(self, user_id: int) -> list[HardDate]:
+        async with self.db.sessions() as session:
+            rows = await session.scalars(
+                select(RiskyDay)
+                .where(RiskyDay.user_id == user_id)
+                .order_by(RiskyDay.month, RiskyDay.day)
+            )
+            return [HardDate(r.id, r.month, r.day, r.label) for r in rows]
+
+    async def add_hard_date(self, user_id: int, month: int, day: int, label: str) -> bool:
+        """Remember a date that may be hard (an extra check-in that morning). False when the
+        list is full; the same date again just renames it."""
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None:
+                raise NotYours(user_id)
+            existing = await session.scalar(
+                select(RiskyDay).where(
+                    RiskyDay.user_id == user_id, RiskyDay.month == month, RiskyDay.day == day
+                )
+            )
+            if existing is not None:
+                existing.label = label
+            else:
+                count = await session.scalar(
+                    select(func.count()).select_from(RiskyDay).where(RiskyDay.user_id == user_id)
+                )
+                if int(count or 0) >= MAX_HARD_DATES:
+                    return False
+                session.add(RiskyDay(user_id=user_id, month=month, day=day, label=label))
+                await session.flush()
+            await self.reschedule(session, profile, self.clock.now())
+            return True
+
+    async def remove_hard_date(self, user_id: int, hard_date_id: int) -> bool:
+        async with self.db.transaction() as session:
+            row = await session.get(RiskyDay, hard_date_id)
+            if row is None or row.user_id != user_id:
+                return False
+            await session.delete(row)
+            await session.flush()
+            profile = await q.get_profile(session, user_id)
+            if profile is not None:
+                await self.reschedule(session, profile, self.clock.now())
+            return True
 
     # --- pausing ---------------------------------------------------------------------------
 

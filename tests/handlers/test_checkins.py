@@ -303,3 +303,29 @@ async def test_a_forged_check_in_button_for_someone_elses_check_in_changes_nothi
         row = (await session.scalars(select(Checkin).where(Checkin.status != "skipped"))).one()
     assert (row.contact, row.mood) == (None, None)
     _ = finish_intake, timedelta
+
+
+async def test_hard_dates_are_named_in_settings_and_get_a_morning_check_in(person, clock):
+    await set_up(person, clock)
+    await person.send("/settings")
+    reply = await person.tap("Hard dates")
+    assert "You haven't added any yet" in reply.text
+    await person.tap("Add a date")
+    reply = await person.send("sometime soon")
+    assert "couldn't find a day and a month" in reply.text
+    reply = await person.send("4 March — our anniversary")
+    assert "Saved: 4 Mar — our anniversary" in reply.text
+    clock.set(datetime(2026, 3, 3, 20, tzinfo=UTC))
+    assert (await tick(person)).sent == 1
+    clock.set(datetime(2026, 3, 4, 9, tzinfo=UTC))
+    assert (await tick(person)).sent == 1
+    assert "A hard day" in checkin_messages(person)[-1]["text"]
+    await person.send("/settings")
+    reply = await person.tap("Hard dates")
+    assert "4 Mar — our anniversary" in reply.text
+    reply = await person.tap("Remove 4 Mar")
+    assert "You haven't added any yet" in reply.text
+    clock.set(datetime(2026, 3, 4, 20, tzinfo=UTC))
+    await tick(person)
+    clock.set(datetime(2027, 3, 4, 9, tzinfo=UTC))
+    assert (await profile_of(person)).next_checkin_at.hour == 20

@@ -1,0 +1,404 @@
+""" "I want to text them": log the urge, review the draft, hold it, and ask again later.
+
+Every urge is a row in `urges` (when, local hour, strength, outcome). A draft is kept on its row
+only while it is needed: from the review until the person lets it go, says they sent it, or a
+while passes without an answer (`DRAFT_KEEP`). A held draft waits for its follow-up in the
+database (`follow_up_at`, indexed); the scheduler's one tick claims due follow-ups with a single
+conditional UPDATE, so a restart neither loses one nor sends one twice.
+
+Session and content in, plain results out: no Telegram here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.db import queries as q
+from bot.db.models import Answer, Profile, Urge, User
+from bot.services.advice import Advice, AdviceService, Answers, NotSetUp
+from bot.services.checkin import CheckinService
+from bot.services.intake import IntakeService
+from bot.services.timing import CATCH_UP, in_quiet_hours, local_date_of, local_hour_of
+from content.review import Review, infer_reason, load_review_book, review
+
+STRENGTHS = ("some", "strong")
+TOPICS = ("emergency", "logistics", "other")
+OPEN = ("pending", "not_yet")  # outcomes of an urge that isn't resolved yet
+FOLLOW_UP_AFTER = timedelta(minutes=20)
+# A draft pasted this long after the urge was logged still belongs to it.
+DRAFT_WINDOW = timedelta(minutes=30)
+# A draft nobody is waiting on (not held, or its follow-up unanswered) is forgotten after this.
+DRAFT_KEEP = timedelta(hours=2)
+# A follow-up that could not be sent (Telegram busy or unreachable) is tried again this soon.
+FOLLOW_UP_RETRY = timedelta(minutes=1)
+# Patterns: enough urges logged by the person themselves (check-in answers don't say when).
+PATTERN_MIN_URGES = 5
+PATTERN_FORM, PATTERN_ITEM = "urges", "peak_hour_offered"
+
+
+class NotYourUrge(LookupError):
+    """The urge does not exist or belongs to someone else (a forged or stale button)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DraftReview:
+    urge_id: int
+    review: Review
+    advice: Advice  # the advice engine's verdict for their situation
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """Most of their urges come around `hour` (local), and their check-in is at another hour."""
+
+    hour: int
+    urges: int  # urges logged in all
+    around: int  # of which within an hour of `hour`
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    outcome: str
+    changed: bool  # False: it was already resolved (a double tap) and nothing happened now
+    slipped: bool = False
+    total_days: int = 0  # no-contact days in all, slips included
+    resisted: int = 0  # urges resisted in all
+    pattern: Pattern | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    at: datetime  # UTC
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A due follow-up this process has claimed and must send."""
+
+    urge_id: int
+    user_id: int
+    chat_id: int
+    draft: str | None
+    ex_name: str | None
+
+
+class UrgeService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        default_tz: str,
+        checkins: CheckinService,
+        advice: AdviceService,
+        intake: IntakeService,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.default_tz = default_tz
+        self.checkins = checkins
+        self.advice = advice
+        self.intake = intake
+        load_review_book()  # a broken review.yaml fails at start-up, naming file and entry
+
+    def zone(self, profile: Profile) -> str:
+        return profile.timezone or self.default_tz
+
+    async def _profile(self, session: AsyncSession, user_id: int) -> Profile:
+        profile = await q.get_profile(session, user_id)
+        if profile is None or profile.intake_completed_at is None:
+            raise NotSetUp(user_id)
+        return profile
+
+    async def _owned(self, session: AsyncSession, user_id: int, urge_id: int) -> Urge:
+        urge = await session.get(Urge, urge_id)
+        if urge is None or urge.user_id != user_id:
+            raise NotYourUrge(urge_id)
+        return urge
+
+    # --- an urge, and its draft ------------------------------------------------------------------
+
+    async def start(self, user_id: int, strength: str) -> int:
+        """Log an urge now (outcome pending). Drafts of earlier urges that nobody is waiting on
+        are forgotten: one open draft per person is plenty."""
+        if strength not in STRENGTHS:
+            raise ValueError(strength)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            profile = await self._profile(session, user_id)
+            await session.execute(
+                update(Urge)
+                .where(
+                    Urge.user_id == user_id,
+                    Urge.draft.is_not(None),
+                    Urge.follow_up_at.is_(None),
+                )
+                .values(draft=None)
+            )
+            urge = Urge(
+                user_id=user_id,
+                at=now,
+                local_hour=local_hour_of(now, self.zone(profile)),
+                strength=strength,
+                source="button",
+                outcome="pending",
+            )
+            session.add(urge)
+            await session.flush()
+            return urge.id
+
+    async def awaiting_draft(self, user_id: int) -> int | None:
+        """The newest urge still waiting for its draft (logged within DRAFT_WINDOW)."""
+        now = self.clock.now()
+        async with self.db.sessions() as session:
+            return await session.scalar(
+                select(Urge.id)
+                .where(
+                    Urge.user_id == user_id,
+                    Urge.outcome == "pending",
+                    Urge.source == "button",
+                    Urge.follow_up_at.is_(None),
+                    Urge.at >= now - DRAFT_WINDOW,
+                )
+                .order_by(Urge.at.desc(), Urge.id.desc())
+                .limit(1)
+            )
+
+    async def review_draft(self, user_id: int, draft: str) -> DraftReview | None:
+        """Review the draft for the person's situation (None: no urge is waiting for one). The
+        draft is kept on the urge so that it can be held; it is not sent anywhere."""
+        urge_id = await self.awaiting_draft(user_id)
+        if urge_id is None:
+            return None
+        advice = await self.advice.verdict_for(user_id, Answers())
+        reason = infer_reason(draft)
+        if reason is not None and advice.situation.they_messaged == "none":
+            # Why they want to write, read from the draft: a practical message gets practical
+            # advice, a plea to get back together the advice for that.
+            advice = await self.advice.verdict_for(user_id, Answers(reason_to_text=reason))
+        result = review(
+            draft,
+            advice.situation,
+            verdict=advice.verdict,
+            no_contact_days=advice.no_contact_days,
+        )
+        async with self.db.transaction() as session:
+            urge = await self._owned(session, user_id, urge_id)
+            urge.draft = draft
+            urge.source = "draft"
+        return DraftReview(urge_id, result, advice)
+
+    # --- holding it, and the answers to "still want to send it?" ------------------------------
+
+    async def hold(self, user_id: int, urge_id: int) -> Held | None:
+        """Ask again in FOLLOW_UP_AFTER (None: the urge is already resolved)."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            await self._owned(session, user_id, urge_id)
+            profile = await self._profile(session, user_id)
+            at = now + FOLLOW_UP_AFTER
+            result = await session.execute(
+                update(Urge)
+                .where(Urge.id == urge_id, Urge.outcome.in_(OPEN))
+                .values(follow_up_at=at)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return None
+            return Held(at, self.zone(profile))
+
+    async def not_yet(self, user_id: int, urge_id: int) -> bool:
+        """They haven't decided: outcome not_yet, the draft kept for another hold."""
+        async with self.db.transaction() as session:
+            await self._owned(session, user_id, urge_id)
+            result = await session.execute(
+                update(Urge)
+                .where(Urge.id == urge_id, Urge.outcome.in_(OPEN))
+                .values(outcome="not_yet", follow_up_at=None)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def resisted(self, user_id: int, urge_id: int) -> Resolution:
+        """They let it go: an urge resisted, and the draft forgotten."""
+        return await self._resolve(user_id, urge_id, "resisted")
+
+    async def sent(self, user_id: int, urge_id: int, topic: str) -> Resolution:
+        """They sent it, about `topic`: the no-contact rules apply (a slip unless it was an
+        emergency or something practical they share), and the draft is forgotten."""
+        if topic not in TOPICS:
+            raise NotYourUrge(urge_id)
+        return await self._resolve(user_id, urge_id, "sent", topic)
+
+    async def _resolve(
+        self, user_id: int, urge_id: int, outcome: str, topic: str | None = None
+    ) -> Resolution:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            await self._owned(session, user_id, urge_id)
+            profile = await self._profile(session, user_id)
+            # Conditional, so a double tap (or two processes) resolves it exactly once.
+            result = await session.execute(
+                update(Urge)
+                .where(Urge.id == urge_id, Urge.outcome.in_(OPEN))
+                .values(outcome=outcome, draft=None, follow_up_at=None)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return Resolution(outcome, changed=False)
+            slipped = False
+            if topic is not None:
+                slipped = await self.checkins.record_contact(
+                    session, profile, initiated_by="me", topic=topic, now=now
+                )
+            await session.flush()
+            streak = await self.checkins.streak(
+                session, profile, local_date_of(now, self.zone(profile))
+            )
+            pattern = await self._notice_pattern(session, profile, now)
+            return Resolution(
+                outcome,
+                changed=True,
+                slipped=slipped,
+                total_days=streak.total,
+                resisted=streak.urges_resisted,
+                pattern=pattern,
+            )
+
+    # --- patterns ------------------------------------------------------------------------------
+
+    @staticmethod
+    def peak_hour(hours: list[int]) -> Pattern | None:
+        """The hour their urges cluster around: the hour whose window (an hour either side,
+        across midnight) holds the most urges, if that is at least half of them and three or
+        more. Pure: hours in, pattern out."""
+        if len(hours) < PATTERN_MIN_URGES:
+            return None
+        counts = Counter(hours)
+
+        def around(hour: int) -> int:
+            return sum(counts[(hour + d) % 24] for d in (-1, 0, 1))
+
+        best = max(range(24), key=lambda h: (around(h), counts[h], -h))
+        within = around(best)
+        if within < 3 or within * 2 < len(hours):
+            return None
+        return Pattern(best, len(hours), within)
+
+    async def _notice_pattern(
+        self, session: AsyncSession, profile: Profile, now: datetime
+    ) -> Pattern | None:
+        """A peak hour worth moving the check-in to, offered once per hour."""
+        if profile.checkin_hour is None or profile.checkins_stopped:
+            return None
+        hours = list(
+            await session.scalars(
+                select(Urge.local_hour).where(
+                    Urge.user_id == profile.user_id, Urge.source != "checkin"
+                )
+            )
+        )
+        pattern = self.peak_hour(hours)
+        if pattern is None or pattern.hour == profile.checkin_hour:
+            return None
+        if in_quiet_hours(pattern.hour, profile.quiet_start, profile.quiet_end):
+            return None
+        offered = await session.get(Answer, (profile.user_id, PATTERN_FORM, PATTERN_ITEM))
+        if offered is not None and offered.value == str(pattern.hour):
+            return None
+        await q.upsert(
+            session,
+            Answer,
+            {"user_id": profile.user_id, "form": PATTERN_FORM, "item": PATTERN_ITEM,
+             "value": str(pattern.hour), "answered_at": now},
+            keys=("user_id", "form", "item"),
+        )  # fmt: skip
+        return pattern
+
+    async def move_checkin(self, user_id: int, hour: int) -> int:
+        """Move the daily check-in to `hour` (the intake's own answer, which reschedules)."""
+        if not 0 <= hour <= 23:
+            raise ValueError(hour)
+        progress = await self.intake.answer(user_id, "checkin_hour", hour, advance=False)
+        return progress.profile.checkin_hour if progress.profile.checkin_hour is not None else hour
+
+    # --- the tick's part -------------------------------------------------------------------------
+
+    async def claim_follow_ups(self, now: datetime, limit: int = 500) -> list[FollowUp]:
+        """Claim every due follow-up: one conditional UPDATE takes its time away, so whoever
+        claims it (this tick, an overlapping one, another process) is the only one to send it.
+        Follow-ups for someone who blocked the bot, whose safety hold is on, or that are
+        overdue by more than CATCH_UP (the bot was down) are dropped, and their drafts with
+        them."""
+        async with self.db.transaction() as session:
+            due_query = (
+                select(Urge.id, Urge.follow_up_at)
+                .where(Urge.follow_up_at <= now)
+                .order_by(Urge.follow_up_at)
+                .limit(limit)
+            )
+            if not self.db.is_sqlite:
+                due_query = due_query.with_for_update(skip_locked=True)
+            due = {urge_id: at for urge_id, at in (await session.execute(due_query)).all()}
+            if not due:
+                return []
+            claimed = (
+                await session.execute(
+                    update(Urge)
+                    .where(Urge.id.in_(list(due)), Urge.follow_up_at <= now)
+                    .values(follow_up_at=None)
+                    .returning(Urge.id, Urge.user_id, Urge.draft)
+                )
+            ).all()
+            if not claimed:
+                return []
+            user_ids = {user_id for _, user_id, _ in claimed}
+            rows = await session.execute(
+                select(User.id, User.chat_id, User.is_active, Profile.safety_hold, Profile.ex_name)
+                .outerjoin(Profile, Profile.user_id == User.id)
+                .where(User.id.in_(user_ids))
+            )
+            people = {user_id: rest for user_id, *rest in rows}
+            out, dropped = [], []
+            for urge_id, user_id, draft in claimed:
+                chat_id, active, hold, ex_name = people.get(user_id, (None, False, False, None))
+                if chat_id is None or not active or hold or now - due[urge_id] > CATCH_UP:
+                    dropped.append(urge_id)
+                    continue
+                out.append(FollowUp(urge_id, user_id, chat_id, draft, ex_name))
+            if dropped:
+                await session.execute(update(Urge).where(Urge.id.in_(dropped)).values(draft=None))
+            return out
+
+    async def retry_follow_up(self, urge_id: int) -> None:
+        """The follow-up could not be sent just now: due again shortly (if still open)."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Urge)
+                .where(Urge.id == urge_id, Urge.follow_up_at.is_(None), Urge.outcome.in_(OPEN))
+                .values(follow_up_at=self.clock.now() + FOLLOW_UP_RETRY)
+            )
+
+    async def drop_follow_up(self, urge_id: int) -> None:
+        """The follow-up can't be delivered (the bot was blocked): forget the draft."""
+        async with self.db.transaction() as session:
+            await session.execute(update(Urge).where(Urge.id == urge_id).values(draft=None))
+
+    async def forget_stale_drafts(self, now: datetime) -> int:
+        """Drafts nobody is waiting on any more (not held, or their follow-up unanswered for
+        DRAFT_KEEP): forgotten. The urge and its outcome stay."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(Urge)
+                .where(
+                    Urge.draft.is_not(None),
+                    Urge.follow_up_at.is_(None),
+                    Urge.at < now - DRAFT_KEEP,
+                )
+                .values(draft=None)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
