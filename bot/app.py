@@ -154,7 +154,7 @@ def build_application(
     app = builder.build()
     install_services(app, services)
     handlers.register(app)
-    scheduler.install(app, handlers.make_scheduler(services))
+    scheduler.install(app, handlers.make_scheduler(services), every=settings.tick_seconds)
     return app  # type: ignore[return-value]
 
 

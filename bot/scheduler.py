@@ -186,15 +186,19 @@ async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-def install(app: Application[Any, Any, Any, Any, Any, Any], scheduler: Scheduler) -> None:
+def install(
+    app: Application[Any, Any, Any, Any, Any, Any],
+    scheduler: Scheduler,
+    every: float = TICK_SECONDS,
+) -> None:
     """Register the one repeating tick with PTB's JobQueue (APScheduler underneath)."""
     app.bot_data[SCHEDULER_KEY] = scheduler
     if app.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
         raise RuntimeError("python-telegram-bot[job-queue] is required")
     app.job_queue.run_repeating(
         _tick_job,
-        interval=TICK_SECONDS,
-        first=5,
+        interval=every,
+        first=min(5, every),
         name="checkin-tick",
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": TICK_SECONDS},
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": int(every)},
     )

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     log_level: LogLevel = LogLevel.INFO
     bot_api_url: str = TELEGRAM_API_URL
+    tick_seconds: Annotated[float, Field(ge=1, le=3600)] = 60
 
     @field_validator("database_url")
     @classmethod

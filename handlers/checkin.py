@@ -60,7 +60,9 @@ async def send_scheduled(bot: Bot, texts: Texts, claimed: Claimed) -> int:
 def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup | None]:
     """The check-in message as it stands after the answers so far."""
     lines = [
-        opening_text(texts, view.kind, view.streak.current or None, view.ex_name).split("\n")[0]
+        opening_text(
+            texts, view.kind, view.streak.current if view.counting else None, view.ex_name
+        ).split("\n")[0]
     ]
     if view.contact:
         answer = texts.render(f"checkin.contact.{view.contact}")
@@ -103,15 +105,18 @@ def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup |
               for u in ("none", "some", "strong")]])  # fmt: skip
     if view.slipped:
         lines.append(texts.render("checkin.slipped", total=view.streak.total))
-    lines.append(
-        texts.render(
-            "checkin.done",
-            current=view.streak.current,
-            length=view.streak.length,
-            total=view.streak.total,
-            resisted=view.streak.urges_resisted,
+    if view.counting:
+        lines.append(
+            texts.render(
+                "checkin.done",
+                current=view.streak.current,
+                length=view.streak.length,
+                total=view.streak.total,
+                resisted=view.streak.urges_resisted,
+            )
         )
-    )
+    else:
+        lines.append(texts.render("checkin.done_reconnecting"))
     if view.urge == "strong" and not view.slipped:
         lines.append(texts.render("checkin.strong_urge"))
     return "\n".join(lines), None

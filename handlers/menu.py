@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import BadRequest
 
 from bot.context import CoachContext
+from content.loader import Texts
 from handlers.common import button, keyboard, remove_buttons, reply
 
 AREA = "menu"
@@ -31,8 +32,21 @@ def main_menu(context: CoachContext) -> object:
     )  # fmt: skip
 
 
+def help_text(texts: Texts) -> str:
+    """Every command the bot registers with Telegram, with the same descriptions: the list
+    can never drift from what the bot actually does."""
+    from handlers import COMMANDS
+
+    lines = [texts.render("help.title")]
+    lines += [
+        texts.render("help.line", command=name, description=texts.render(f"commands.{name}"))
+        for name in COMMANDS
+    ]
+    return "\n".join(lines) + "\n\n" + texts.render("help.footer")
+
+
 async def show_help(update: Update, context: CoachContext) -> None:
-    await reply(update, context, context.texts.render("help.text"), main_menu(context))
+    await reply(update, context, help_text(context.texts), main_menu(context))
 
 
 async def show_plan(update: Update, context: CoachContext) -> None:

@@ -23,6 +23,8 @@ CONTACT_CHOICES = ("none", "me", "them")
 TOPIC_CHOICES = ("emergency", "logistics", "other")
 URGE_CHOICES = ("none", "some", "strong")
 MAX_HARD_DATES = 10
+# Once the person has reached out on purpose, contact is the plan, not a slip.
+RECONNECTING_PHASES = frozenset({"reach_out", "rebuild", "the_talk", "relationship"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class CheckinView:
     streak: Streak
     milestone: int | None  # a milestone reached by this answer
     no_contact_complete: bool
+    counting: bool  # whether the no-contact count applies in the person's phase
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +234,11 @@ class CheckinService:
                     kind=row.kind,
                     ex_name=profile.ex_name,
                     safety_hold=profile.safety_hold,
-                    streak_day=self._streak_day(profile, row.local_date),
+                    streak_day=(
+                        None
+                        if profile.phase in RECONNECTING_PHASES
+                        else self._streak_day(profile, row.local_date)
+                    ),
                 )
             )
         return claimed
@@ -336,7 +343,11 @@ class CheckinService:
         you started about something other than an emergency or what you share. The ex writing
         first never breaks no contact."""
         today = local_date_of(now, self.zone(profile))
-        breaks = initiated_by == "me" and topic not in ("emergency", "logistics")
+        breaks = (
+            initiated_by == "me"
+            and topic not in ("emergency", "logistics")
+            and profile.phase not in RECONNECTING_PHASES
+        )
         session.add(
             ContactEvent(
                 user_id=profile.user_id,
@@ -404,7 +415,7 @@ class CheckinService:
                             local_hour=local_hour_of(now, self.zone(profile)),
                             strength=value,
                             source="checkin",
-                            outcome="sent" if self._slipped(checkin) else "resisted",
+                            outcome="sent" if self._reached_out(checkin) else "resisted",
                         )
                     )
             else:
@@ -412,10 +423,11 @@ class CheckinService:
             done = self._done(checkin, profile)
             if done and not was_done:
                 checkin.answered_at = now
-                milestone = self._milestone(profile, checkin.local_date)
+                if profile.phase not in RECONNECTING_PHASES:
+                    milestone = self._milestone(profile, checkin.local_date)
             streak = await self.streak(session, profile, checkin.local_date, count_urges=done)
             return self._view(
-                checkin, profile, streak, slipped or self._slipped(checkin), milestone
+                checkin, profile, streak, slipped or self._slipped(checkin, profile), milestone
             )
 
     async def view(self, user_id: int, checkin_id: int) -> CheckinView:
@@ -423,7 +435,7 @@ class CheckinService:
             checkin, profile = await self._owned(session, user_id, checkin_id)
             done = self._done(checkin, profile)
             streak = await self.streak(session, profile, checkin.local_date, count_urges=done)
-            return self._view(checkin, profile, streak, self._slipped(checkin), None)
+            return self._view(checkin, profile, streak, self._slipped(checkin, profile), None)
 
     async def open_checkin(self, user_id: int) -> int | None:
         """The newest sent check-in still waiting for an answer (for typed answers)."""
@@ -445,8 +457,12 @@ class CheckinService:
             )
 
     @staticmethod
-    def _slipped(checkin: Checkin) -> bool:
+    def _reached_out(checkin: Checkin) -> bool:
         return checkin.contact == "me" and checkin.contact_topic == "other"
+
+    @classmethod
+    def _slipped(cls, checkin: Checkin, profile: Profile) -> bool:
+        return cls._reached_out(checkin) and profile.phase not in RECONNECTING_PHASES
 
     @staticmethod
     def _needs_topic(checkin: Checkin) -> bool:
@@ -494,6 +510,7 @@ class CheckinService:
             streak=streak,
             milestone=milestone,
             no_contact_complete=streak.current >= profile.no_contact_days,
+            counting=profile.phase not in RECONNECTING_PHASES,
         )
 
     # --- settings ---------------------------------------------------------------------------

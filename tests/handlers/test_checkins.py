@@ -329,3 +329,18 @@ async def test_hard_dates_are_named_in_settings_and_get_a_morning_check_in(perso
     await tick(person)
     clock.set(datetime(2027, 3, 4, 9, tzinfo=UTC))
     assert (await profile_of(person)).next_checkin_at.hour == 20
+
+
+async def test_once_they_have_reached_out_on_purpose_contact_is_no_longer_a_slip(person, clock):
+    await set_up(person, clock)
+    async with person.db.transaction() as session:
+        profile = await session.get(Profile, person.user.id)
+        profile.phase = "rebuild"
+    clock.set(datetime(2026, 3, 3, 20, tzinfo=UTC))
+    await tick(person)
+    assert "no contact, day" not in checkin_messages(person)[-1]["text"]
+    replies = await answer_checkin(person, "I did", topic="Something else")
+    assert "there's no count to keep" in replies[-1].edits[-1]
+    assert "starts again" not in replies[-1].text
+    profile = await profile_of(person)
+    assert profile.slips == 0 and profile.no_contact_started_on == date(2026, 3, 2)
