@@ -99,7 +99,7 @@ async def test_a_person_walks_from_intake_to_reaching_out(person, clock):
     assert (await profile_of(person)).phase == "no_contact"
 
     reply = await person.send("/phase")
-    assert "No contact: day 3 of 30" in reply.text
+    assert "Days without reaching out: 3 of 30" in reply.text
 
     clock.set(datetime(2026, 4, 1, 19, tzinfo=UTC))  # 20:00 in London (summer time): day 30
     assert (await tick(person)).sent == 1
@@ -167,7 +167,7 @@ async def test_phase_says_where_you_are_what_comes_next_and_what_the_gate_needs(
     (view,) = reply.sent
     assert "You're here: No contact · day 10 of this step, day 10 of your plan" in view
     assert "What opens the next step — Heal and rebuild yourself" in view
-    assert "No contact: day 12 of 30" in view
+    assert "Days without reaching out: 12 of 30" in view
     assert "From: Five steps, Proven steps, Walk away" in view
 
 
@@ -205,7 +205,7 @@ async def test_a_slip_restarts_the_no_contact_count_of_the_current_step(person, 
     assert (profile.phase, profile.no_contact_started_on) == ("no_contact", date(2026, 3, 12))
     assert (await answers_of(person, "program"))["last_slip_on"] == "2026-03-12"
     reply = await person.send("/phase")
-    assert "No contact: day 0 of 30" in reply.text
+    assert "Days without reaching out: 0 of 30" in reply.text
     clock.set(datetime(2026, 3, 13, 20, tzinfo=UTC))
     await tick(person)
     replies = await answer_checkin(person, "No")
