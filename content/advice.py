@@ -36,6 +36,7 @@ from content.loader import (
     Source,
     check_sources,
     load_sources,
+    read_sections,
     read_yaml,
     require_text,
 )
@@ -985,14 +986,7 @@ def build_rulebook(
     """Read and fully validate rules.yaml and suggestions.yaml (uncached)."""
     directory = Path(directory)
     known = load_sources(directory)
-    raw = read_yaml(RULES_FILE, directory)
-    if not isinstance(raw, dict):
-        raise ContentError(RULES_FILE, "-", f"must be a mapping with {', '.join(_SECTIONS)}")
-    for section in raw:
-        if section not in _SECTIONS:
-            raise ContentError(
-                RULES_FILE, str(section), f"unknown section (allowed: {', '.join(_SECTIONS)})"
-            )
+    raw = read_sections(RULES_FILE, directory, tuple(_SECTIONS))
     rules, rule_boxes = _load_rules(raw.get("rules"), known)
     headlines = _load_headlines(raw.get("headlines"), ladder)
     notes = _load_notes(raw.get("sources_differ"), known)

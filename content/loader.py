@@ -44,6 +44,20 @@ def read_yaml(name: str, directory: Path = CONTENT_DIR) -> Any:
     return data
 
 
+def read_sections(name: str, directory: Path, sections: tuple[str, ...]) -> dict[str, Any]:
+    """A YAML file that is a mapping of known top-level sections; anything else fails naming
+    the file and the stray section."""
+    raw = read_yaml(name, directory)
+    if not isinstance(raw, dict):
+        raise ContentError(name, "-", f"must be a mapping with {', '.join(sections)}")
+    for section in raw:
+        if section not in sections:
+            raise ContentError(
+                name, str(section), f"unknown section (allowed: {', '.join(sections)})"
+            )
+    return raw
+
+
 def require_text(file: str, entry: str, value: Any, field: str = "text") -> str:
     """Return a stripped, non-empty string or fail naming the entry."""
     if not isinstance(value, str) or not value.strip():

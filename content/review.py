@@ -45,7 +45,7 @@ from content.loader import (
     Source,
     check_sources,
     load_sources,
-    read_yaml,
+    read_sections,
     require_text,
 )
 from content.vocab import DEFAULT_NO_CONTACT_DAYS
@@ -511,14 +511,7 @@ def build_review_book(directory: Path | str = CONTENT_DIR) -> ReviewBook:
     directory = Path(directory)
     known = load_sources(directory)
     rulebook = load_rulebook(directory)
-    raw = read_yaml(REVIEW_FILE, directory)
-    if not isinstance(raw, dict):
-        raise ContentError(REVIEW_FILE, "-", f"must be a mapping with {', '.join(_SECTIONS)}")
-    for section in raw:
-        if section not in _SECTIONS:
-            raise ContentError(
-                REVIEW_FILE, str(section), f"unknown section (allowed: {', '.join(_SECTIONS)})"
-            )
+    raw = read_sections(REVIEW_FILE, directory, tuple(_SECTIONS))
     findings = raw.get("findings")
     if not isinstance(findings, list) or not findings:
         raise ContentError(REVIEW_FILE, "findings", "must be a non-empty list of findings")
