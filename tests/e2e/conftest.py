@@ -20,7 +20,15 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import BotProcess, Emulator, Person, Service, emulator_problem, in_ci
+from tests.e2e.harness import (
+    TICK_S,
+    BotProcess,
+    Emulator,
+    Person,
+    Service,
+    emulator_problem,
+    in_ci,
+)
 
 _FAILED = pytest.StashKey[bool]()
 _user_ids = itertools.count(1001)
@@ -65,8 +73,13 @@ def shared_emulator(
 def shared_bot(
     shared_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BotProcess]:
-    """`python -m bot`, long polling, shared by every test that uses `person`."""
-    bot = BotProcess.start(shared_emulator, tmp_path_factory.mktemp("shared-bot"))
+    """`python -m bot`, long polling, shared by every test that uses `person`. Its scheduler
+    ticks every TICK_S seconds, so a check-in made due in its database goes out at once."""
+    bot = BotProcess.start(
+        shared_emulator,
+        tmp_path_factory.mktemp("shared-bot"),
+        env={"TICK_SECONDS": str(TICK_S)},
+    )
     yield bot
     bot.stop()
 

@@ -43,6 +43,7 @@ WAIT_S = 15.0  # the longest a person waits for the bot to answer
 START_S = 30.0  # the longest the emulator or the bot may take to come up
 STOP_S = 5.0  # grace after SIGTERM before SIGKILL
 POLL_S = 0.02  # the pause between looks while waiting
+TICK_S = 1.0  # the shared bot's scheduler tick (TICK_SECONDS): due check-ins go out at once
 
 # Settings of ours that must not leak in from the environment running the tests.
 BOT_SETTINGS = {
@@ -414,6 +415,11 @@ class Reply:
         return [
             e["message"]["document"] for e in self._bot("message") if "document" in e["message"]
         ]
+
+    @property
+    def photos(self) -> list[list[dict[str, Any]]]:
+        """Each photo the bot sent, as its list of sizes (the largest last, as in Telegram)."""
+        return [e["message"]["photo"] for e in self._bot("message") if "photo" in e["message"]]
 
     @property
     def text(self) -> str:
