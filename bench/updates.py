@@ -9,14 +9,13 @@ import gc
 import json
 import sys
 import time
-import tracemalloc
 from datetime import timedelta
 
 from sqlalchemy import insert
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
-from bench.common import NOW, database, seed_users
+from bench.common import NOW, database, rss_bytes, seed_users
 from bench.scheduler import settings
 from bot.app import build_application, build_services
 from bot.clock import FakeClock
@@ -80,32 +79,32 @@ async def checkin_tap_cpu_per_update(count: int) -> float:
 
 
 async def bytes_per_user(count: int = 10_000) -> float:
-    """Python heap growth per person after each of `count` people has talked to the bot
-    (/start: a user row written and a conversation position held in memory)."""
+    """Process memory (resident set) growth per person after each of `count` people has talked
+    to the bot (/start: a user row written and a conversation position held in memory)."""
     async with database("sqlite") as db:
         transport = InProcessBotApi()
         services = build_services(settings(), clock=FakeClock(NOW), db=db)
         app = build_application(settings(), request=transport, services=services,
                                 rate_limit=False)  # fmt: skip
         await app.initialize()
-        warm = Update.de_json(transport.message_update(FakeUser(id=1), "/start"), app.bot)
-        await app.process_update(warm)
+        for i in range(1, 201):  # warm up every code path and cache first
+            await app.process_update(
+                Update.de_json(transport.message_update(FakeUser(id=i), "/start"), app.bot)
+            )
         transport.calls.clear()
         transport.messages.clear()
         gc.collect()
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        for i in range(2, count + 2):
+        before = rss_bytes()
+        for i in range(1_000_000, 1_000_000 + count):
             update = transport.message_update(FakeUser(id=i), "/start")
             await app.process_update(Update.de_json(update, app.bot))
             # The in-process server's own history is not the bot's memory.
             transport.calls.clear()
             transport.messages.clear()
         gc.collect()
-        after = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
+        after = rss_bytes()
         await app.shutdown()
-        return (after - before) / count
+        return max(0, after - before) / count
 
 
 async def measure(count: int = 1000) -> dict[str, float]:

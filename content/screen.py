@@ -384,9 +384,13 @@ def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ..
     return tuple(patterns)
 
 
-@cache
 def load_patterns(directory: Path = CONTENT_DIR) -> tuple[RiskPattern, ...]:
     """All patterns from `risk_patterns.yaml`, compiled once per directory."""
+    return _load_patterns(Path(directory).resolve())
+
+
+@cache
+def _load_patterns(directory: Path) -> tuple[RiskPattern, ...]:
     return parse_patterns(read_yaml(PATTERNS_FILE, directory), PATTERNS_FILE)
 
 

@@ -63,7 +63,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handlers(
         [
             CallbackQueryHandler(robustness.remember_tap),
-            CommandHandler("start", robustness.welcome_back),
         ],
         group=TAPS_GROUP,
     )

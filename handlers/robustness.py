@@ -1,9 +1,11 @@
-"""The awkward updates: edits, media, stale and doubled taps, a database that blinks, and a
-person coming back after blocking the bot. Each gets a kind reply and loses nothing."""
+"""The awkward updates: edits, media, stale and doubled taps, and a database that blinks.
+Each gets a kind reply and loses nothing. (Someone coming back after blocking the bot is
+handled by the intake's greeting, which restarts their check-ins.)"""
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from datetime import timedelta
 
 from telegram import Update
@@ -20,27 +22,41 @@ log = logging.getLogger(__name__)
 DOUBLE_TAP_WINDOW = timedelta(seconds=10)
 _TAPS = "recent_taps"
 _KEPT_TAPS = 10
+_KEPT_PEOPLE = 5000
 
 
 # --- taps ------------------------------------------------------------------------------------
 
 
+def _recent_taps(context: CoachContext) -> OrderedDict[int, list[tuple[int, int, str, object]]]:
+    """Recent taps by person, in process memory only and bounded: the least recently seen
+    people are forgotten first, so memory does not grow with the number of people."""
+    taps = context.bot_data.get(_TAPS)
+    if taps is None:
+        taps = context.bot_data[_TAPS] = OrderedDict()
+    return taps
+
+
 async def remember_tap(update: Update, context: CoachContext) -> None:
-    """Note every tap (in memory only) so a stale-button reply can tell a double tap from a
-    button on an old message. Never stops the update."""
+    """Note every tap so a stale-button reply can tell a double tap from a button on an old
+    message. Never stops the update."""
     query = update.callback_query
-    if query is None or query.message is None or context.user_data is None:
+    if query is None or query.message is None or update.effective_user is None:
         return
     now = context.services.clock.now()
-    taps = [t for t in context.user_data.get(_TAPS, []) if now - t[3] <= DOUBLE_TAP_WINDOW]
-    taps.append((update.update_id, query.message.message_id, query.data, now))
-    context.user_data[_TAPS] = taps[-_KEPT_TAPS:]
+    recent = _recent_taps(context)
+    user_id = update.effective_user.id
+    taps = [t for t in recent.pop(user_id, []) if now - t[3] <= DOUBLE_TAP_WINDOW]
+    taps.append((update.update_id, query.message.message_id, query.data or "", now))
+    recent[user_id] = taps[-_KEPT_TAPS:]
+    while len(recent) > _KEPT_PEOPLE:
+        recent.popitem(last=False)
 
 
 def is_double_tap(update: Update, context: CoachContext) -> bool:
     """Whether this tap repeats one on the same button moments ago (already handled)."""
     query = update.callback_query
-    if query is None or query.message is None or context.user_data is None:
+    if query is None or query.message is None or update.effective_user is None:
         return False
     now = context.services.clock.now()
     return any(
@@ -48,7 +64,9 @@ def is_double_tap(update: Update, context: CoachContext) -> bool:
         and message_id == query.message.message_id
         and data == query.data
         and now - at <= DOUBLE_TAP_WINDOW
-        for update_id, message_id, data, at in context.user_data.get(_TAPS, [])
+        for update_id, message_id, data, at in _recent_taps(context).get(
+            update.effective_user.id, []
+        )
     )
 
 
@@ -80,24 +98,6 @@ async def on_media(update: Update, context: CoachContext) -> None:
         await reply(update, context, texts.render("errors.not_set_up"), menu.begin_button(context))
         return
     await reply(update, context, texts.render("robust.media"), menu.main_menu(context))
-
-
-# --- coming back -----------------------------------------------------------------------------
-
-
-async def welcome_back(update: Update, context: CoachContext) -> None:
-    """/start from someone whose check-ins stopped because they had blocked the bot: point the
-    scheduler at them again (the /start handler itself marks them active). Never stops the
-    update; on any failure /start simply goes on as usual."""
-    if update.effective_user is None:
-        return
-    checkins, user_id = context.services.checkins, update.effective_user.id
-    try:
-        current = await checkins.settings(user_id)
-        if current is not None and current.next_at is None and not current.stopped:
-            await checkins.reschedule_user(user_id)
-    except Exception as error:
-        log.warning("could not resume check-ins on /start (%s)", type(error).__name__)
 
 
 # --- the database ------------------------------------------------------------------------------
