@@ -65,21 +65,30 @@ async def checkin_send_cpu_ms(count: int = 2000, kind: str = "sqlite") -> float:
         return round(cpu * 1000 / count, 3)
 
 
-async def startup_seconds(db: Database, runs: int = 7) -> float:
-    """From building the Application to ready (migrations checked, conversations loaded,
-    commands registered, the tick scheduled): the fastest of `runs` starts."""
-    times = []
+async def startup_seconds(db: Database) -> float:
+    """One start: from building the Application to ready (migrations checked, conversations
+    loaded, commands registered, the tick scheduled)."""
+    transport = InProcessBotApi()
+    start = time.perf_counter()
+    app = build_application(settings(), request=transport,
+                            services=build_services(settings(), db=db))  # fmt: skip
+    await app.initialize()
+    await app.start()
+    elapsed = time.perf_counter() - start
+    await app.stop()
+    await app.shutdown()
+    return elapsed
+
+
+async def startup_pair(full: Database, empty: Database, runs: int = 7) -> tuple[float, float]:
+    """Start-up with no people and with 100,000, interleaved so both see the same machine;
+    the fastest of `runs` each, after a warm-up start."""
+    await startup_seconds(empty)
+    empties, fulls = [], []
     for _ in range(runs):
-        transport = InProcessBotApi()
-        start = time.perf_counter()
-        app = build_application(settings(), request=transport,
-                                services=build_services(settings(), db=db))  # fmt: skip
-        await app.initialize()
-        await app.start()
-        times.append(time.perf_counter() - start)
-        await app.stop()
-        await app.shutdown()
-    return min(times)
+        empties.append(await startup_seconds(empty))
+        fulls.append(await startup_seconds(full))
+    return min(empties), min(fulls)
 
 
 def _stage(name: str, started: float) -> None:
@@ -89,11 +98,9 @@ def _stage(name: str, started: float) -> None:
 async def measure() -> dict[str, float]:
     figures: dict[str, float] = {}
     started = time.perf_counter()
-    async with database("sqlite") as db:
-        await startup_seconds(db, runs=1)  # warm-up: first imports and caches
-        empty = await startup_seconds(db)
+    async with database("sqlite") as db, database("sqlite") as empty_db:
         await seed_users(db, USERS, due_at=spread_over_a_day)
-        full = await startup_seconds(db)
+        empty, full = await startup_pair(db, empty_db)
         figures["due_select_ms_sqlite"] = await due_select_ms(db, "sqlite")
     _stage("sqlite: start-up 0 vs 100k, due-query", started)
     started = time.perf_counter()

@@ -46,9 +46,9 @@ async def echo_cpu_per_update(count: int) -> float:
     return cpu / count
 
 
-async def checkin_tap_cpu_per_update(count: int) -> float:
+async def checkin_tap_cpu_per_update(count: int, kind: str = "sqlite") -> float:
     """CPU per update for a check-in tap: decode, load, write the answer, edit the message."""
-    async with database("sqlite") as db:
+    async with database(kind) as db:
         await seed_users(db, count, due_at=lambda i: None)
         async with db.transaction() as session:
             await session.execute(
@@ -111,6 +111,7 @@ async def measure(count: int = 1000) -> dict[str, float]:
     started = time.perf_counter()
     echo = await echo_cpu_per_update(count)
     tap = await checkin_tap_cpu_per_update(count)
+    tap_pg = await checkin_tap_cpu_per_update(count, "postgres")
     print(f"  per-update cost: {time.perf_counter() - started:.1f}s", file=sys.stderr)
     started = time.perf_counter()
     per_user = await bytes_per_user()
@@ -119,6 +120,8 @@ async def measure(count: int = 1000) -> dict[str, float]:
         "echo_cpu_ms": round(echo * 1000, 3),
         "checkin_tap_cpu_ms": round(tap * 1000, 3),
         "update_cost_ratio": round(tap / echo, 2),
+        "checkin_tap_cpu_ms_postgres": round(tap_pg * 1000, 3),
+        "update_cost_ratio_postgres": round(tap_pg / echo, 2),
         "bytes_per_user": round(per_user),
     }
 
