@@ -565,3 +565,15 @@ class Person:
             return f"; the chat since then:\n{said or '  (nothing)'}{self.diagnostics()}"
 
         return wait_until(check, self.wait_s, what, report, self.poll_s)
+
+
+def intake_until_the_hour(person: Person) -> None:
+    """The intake over HTTP, up to the check-in hour question."""
+    person.send("/start", expect="What should I call your ex?")
+    person.send("Alex", expect="When did the breakup happen?")
+    person.tap("This week", expect="Who ended it?")
+    person.tap("They did", expect="Is there anything you share")
+    person.tap("Done", expect="Was there abuse")
+    person.tap("No", expect="What do you want most")
+    person.tap("To get them back", expect="Where are you?")
+    person.tap("London", expect="What time of day")

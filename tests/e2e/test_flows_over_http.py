@@ -19,7 +19,15 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import TICK_S, WAIT_S, BotProcess, Person, Reply, wait_until
+from tests.e2e.harness import (
+    TICK_S,
+    WAIT_S,
+    BotProcess,
+    Person,
+    Reply,
+    intake_until_the_hour,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -103,17 +111,10 @@ def rows_about(bot: BotProcess, user_id: int) -> dict[str, int]:
 
 
 def finish_intake(person: Person) -> Reply:
-    """The intake over HTTP, with the check-in hour typed: about twelve hours from now (London
-    is UTC or UTC+1), so the regular check-in stays out of the test."""
+    """The whole intake, with the check-in hour typed: about twelve hours from now (London is
+    UTC or UTC+1), so the regular check-in stays out of the test."""
+    intake_until_the_hour(person)
     hour = (datetime.now(UTC).hour + 12) % 24
-    person.send("/start", expect="What should I call your ex?")
-    person.send("Alex", expect="When did the breakup happen?")
-    person.tap("This week", expect="Who ended it?")
-    person.tap("They did", expect="Is there anything you share")
-    person.tap("Done", expect="Was there abuse")
-    person.tap("No", expect="What do you want most")
-    person.tap("To get them back", expect="Where are you?")
-    person.tap("London", expect="What time of day")
     return person.send(f"{hour:02d}:00", expect="Send /plan any time")
 
 

@@ -6,21 +6,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.harness import WEBHOOK_SECRET, Person, Reply
+from tests.e2e.harness import WEBHOOK_SECRET, Person, Reply, intake_until_the_hour
 
 pytestmark = pytest.mark.e2e
 
 
 def finish_intake(person: Person) -> Reply:
-    """The intake from tests/handlers/test_intake.py, tap by tap, over HTTP."""
-    person.send("/start", expect="What should I call your ex?")
-    person.send("Alex", expect="When did the breakup happen?")
-    person.tap("This week", expect="Who ended it?")
-    person.tap("They did", expect="Is there anything you share")
-    person.tap("Done", expect="Was there abuse")
-    person.tap("No", expect="What do you want most")
-    person.tap("To get them back", expect="Where are you?")
-    person.tap("London", expect="What time of day")
+    """The intake from tests/handlers/test_intake.py, tap by tap, over HTTP (the check-in hour
+    typed, as in test_flows_over_http, but tapped here to prove the tap)."""
+    intake_until_the_hour(person)
     return person.tap("20:00", expect="Send /plan any time")  # the plan's last message
 
 
