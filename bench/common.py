@@ -6,9 +6,7 @@ import asyncio
 import os
 import random
 import resource
-import statistics
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -93,15 +91,6 @@ async def seed_users(
 def spread_over_a_day(i: int) -> datetime:
     """Check-ins spread evenly over the next 24 hours, minute by minute."""
     return NOW + timedelta(minutes=i % 1440)
-
-
-async def median_ms(fn: Callable[[], Awaitable[object]], runs: int = 7) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        await fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(times), 3)
 
 
 def run(coro: Awaitable[object]) -> object:

@@ -151,41 +151,36 @@ async def on_tap(update: Update, context: CoachContext) -> None:
         await edit(query, texts.render("settings_checkins.length_saved", days=int(data.arg)))
 
 
+_STOP = frozenset({"stop", "stop check-ins", "stop checkins", "stop the check-ins"})
+_RESUME = frozenset({"resume", "resume check-ins", "resume checkins", "start check-ins again"})
 _PAUSE = re.compile(r"^(?:please )?pause(?: check-?ins)?(?: for)? (\d{1,2}|a|one) (day|week)s?$")
 
 
 async def try_typed_command(update: Update, context: CoachContext) -> bool:
-    """'pause for 3 days', 'stop', 'stop check-ins', 'resume' typed in the chat."""
+    """'pause for 3 days', 'stop', 'stop check-ins', 'resume' typed in the chat. The text is
+    matched first; only a match costs a database call."""
     assert update.effective_message is not None and update.effective_user is not None
     typed = " ".join((update.effective_message.text or "").lower().split()).strip(".!")
+    match = _PAUSE.match(typed)
+    if not match and typed not in _STOP | _RESUME:
+        return False
     checkins, texts, user_id = context.services.checkins, context.texts, update.effective_user.id
     current = await checkins.settings(user_id)
     if current is None:
         return False
-    match = _PAUSE.match(typed)
     if match:
         count = 1 if match.group(1) in ("a", "one") else int(match.group(1))
         days = min(60, count * (7 if match.group(2) == "week" else 1))
         until = await checkins.pause(user_id, max(1, days))
-        await reply(
-            update,
-            context,
-            texts.render("settings_checkins.paused", when=when(until, current.zone)),
-        )
-        return True
-    if typed in {"stop", "stop check-ins", "stop checkins", "stop the check-ins"}:
+        text = texts.render("settings_checkins.paused", when=when(until, current.zone))
+    elif typed in _STOP:
         await checkins.stop(user_id)
-        await reply(update, context, texts.render("settings_checkins.stopped"))
-        return True
-    if typed in {"resume", "resume check-ins", "resume checkins", "start check-ins again"}:
+        text = texts.render("settings_checkins.stopped")
+    else:
         next_at = await checkins.resume(user_id)
-        await reply(
-            update,
-            context,
-            texts.render("settings_checkins.resumed", when=when(next_at, current.zone)),
-        )
-        return True
-    return False
+        text = texts.render("settings_checkins.resumed", when=when(next_at, current.zone))
+    await reply(update, context, text)
+    return True
 
 
 # --- hard dates ----------------------------------------------------------------------------

@@ -118,7 +118,6 @@ class Profile(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     safety_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     safety_hold_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    safety_asked_on: Mapped[date | None] = mapped_column(Date)
 
     user: Mapped[User] = relationship(back_populates="profile", lazy="raise")
 

@@ -13,6 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Base, Profile, User
 
 
+def _insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL alike)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 async def upsert(
     session: AsyncSession,
     model: type[Base],
@@ -22,9 +28,7 @@ async def upsert(
 ) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE, in the current dialect."""
     keys = tuple(keys)
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values)
+    stmt = _insert(session)(model).values(**values)
     columns = tuple(update) if update is not None else tuple(k for k in values if k not in keys)
     if columns:
         stmt = stmt.on_conflict_do_update(
@@ -33,21 +37,6 @@ async def upsert(
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
     await session.execute(stmt)
-
-
-async def insert_ignore(
-    session: AsyncSession, model: type[Base], values: Mapping[str, Any], keys: Iterable[str]
-) -> int | None:
-    """INSERT … ON CONFLICT (keys) DO NOTHING; the new row's id, or None if it already existed."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=tuple(keys))
-        .returning(model.id)  # type: ignore[attr-defined]
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def insert_many_ignore(
@@ -59,10 +48,8 @@ async def insert_many_ignore(
     """Insert rows, skipping those whose keys exist; returns the inserted rows (all columns)."""
     if not rows:
         return []
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(model)
+        _insert(session)(model)
         .values(rows)
         .on_conflict_do_nothing(index_elements=tuple(keys))
         .returning(*model.__table__.columns)  # type: ignore[attr-defined]

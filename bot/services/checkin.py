@@ -67,7 +67,6 @@ class CheckinView:
     slipped: bool
     streak: Streak
     milestone: int | None  # a milestone reached by this answer
-    no_contact_complete: bool
     counting: bool  # whether the no-contact count applies in the person's phase
 
 
@@ -284,10 +283,6 @@ class CheckinService:
                 )
 
             yield record
-
-    async def mark_sent(self, checkin_id: int, message_id: int | None) -> None:
-        async with self.sent_recorder() as record:
-            await record(checkin_id, message_id)
 
     async def mark_blocked(self, user_id: int, checkin_id: int | None = None) -> None:
         """The person blocked the bot: nothing more is sent until they /start again."""
@@ -509,7 +504,6 @@ class CheckinService:
             slipped=slipped,
             streak=streak,
             milestone=milestone,
-            no_contact_complete=streak.current >= profile.no_contact_days,
             counting=profile.phase not in RECONNECTING_PHASES,
         )
 

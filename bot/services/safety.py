@@ -97,7 +97,6 @@ class SafetyService:
             if not profile.safety_hold:
                 profile.safety_hold = True
                 profile.safety_hold_since = now
-            profile.safety_asked_on = local_today(profile, now, self.default_tz)
             return _view(profile, user.language_code)
 
     async def lift_hold(self, user_id: int) -> bool:
@@ -109,7 +108,6 @@ class SafetyService:
             since = profile.safety_hold_since
             profile.safety_hold = False
             profile.safety_hold_since = None
-            profile.safety_asked_on = None
             # The gentle asks sent during the hold are not check-ins to answer by typing later.
             held = update(Checkin).where(
                 Checkin.user_id == user_id,

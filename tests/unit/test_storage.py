@@ -143,3 +143,18 @@ async def test_deleting_removes_the_person_their_profile_and_their_conversations
         assert [p.user_id for p in (await session.scalars(select(Profile))).all()] == [43]
         keys = [c.key for c in (await session.scalars(select(ConversationState))).all()]
     assert keys == ["[43,43]"]
+
+
+async def test_the_migrations_build_exactly_the_schema_the_models_describe(migrated_db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.db.models import Base
+
+    def diff(sync_connection):
+        context = MigrationContext.configure(sync_connection, opts={"compare_type": False})
+        return compare_metadata(context, Base.metadata)
+
+    async with migrated_db.engine.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []
