@@ -152,7 +152,17 @@ class Checkin(Base):
     check-in exactly-once: it is claimed (inserted) before it is sent."""
 
     __tablename__ = "checkins"
-    __table_args__ = (UniqueConstraint("user_id", "local_date", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "local_date", "kind"),
+        # The tick looks for claims left unsent every minute: only those rows are indexed, so
+        # that look-up stays small however many check-ins have ever been sent.
+        Index(
+            "ix_checkins_unsent",
+            "claimed_at",
+            postgresql_where=text("status = 'claimed'"),
+            sqlite_where=text("status = 'claimed'"),
+        ),
+    )
 
     id: Mapped[int] = _id()
     user_id: Mapped[int] = _owner()
@@ -200,7 +210,16 @@ class Urge(Base):
     for its follow-up (follow_up_at), which the scheduler tick picks up, restart or not."""
 
     __tablename__ = "urges"
-    __table_args__ = (Index("ix_urges_follow_up_at", "follow_up_at"),)
+    __table_args__ = (
+        Index("ix_urges_follow_up_at", "follow_up_at"),
+        # Kept drafts are few and short-lived; the clean-up finds them without a full scan.
+        Index(
+            "ix_urges_kept_drafts",
+            "at",
+            postgresql_where=text("draft IS NOT NULL"),
+            sqlite_where=text("draft IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = _id()
     user_id: Mapped[int] = _owner()

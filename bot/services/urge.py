@@ -137,7 +137,7 @@ class UrgeService:
                 update(Urge)
                 .where(
                     Urge.user_id == user_id,
-                    Urge.draft.is_not(None),
+                    Urge.draft.is_not(None),  # matches ix_urges_kept_drafts
                     Urge.follow_up_at.is_(None),
                 )
                 .values(draft=None)
@@ -395,7 +395,7 @@ class UrgeService:
             result = await session.execute(
                 update(Urge)
                 .where(
-                    Urge.draft.is_not(None),
+                    Urge.draft.is_not(None),  # matches ix_urges_kept_drafts
                     Urge.follow_up_at.is_(None),
                     Urge.at < now - DRAFT_KEEP,
                 )
