@@ -1,10 +1,18 @@
-"""Crisis and abuse helplines: which ones to show a person, and how to show them.
+"""Crisis, domestic-violence and youth helplines: which ones to show a person, and how.
 
-Pure: no Telegram, no database. The data is `helplines.yaml`; a broken entry fails at
-load time with a `ContentError` naming the file and the entry.
+Pure: no Telegram, no database. The data is `helplines.yaml`, validated by the pydantic
+models below; a broken entry fails at load time with a `ContentError` naming the file and the
+entry. Every number carries the public page it was confirmed from and the date it was checked.
 
-    hs = helplines_for(user.country, update.effective_user.language_code)
-    text = format_helplines(hs, risk=result.risk)   # HTML-escaped, for parse_mode=HTML
+    hs = helplines_for(profile.country, user.language_code, timezone=profile.timezone)
+    text = format_crisis(hs)          # HTML-escaped, for parse_mode=HTML
+    text = format_danger(hs)          # "If you are in immediate danger, call 999" + DV lines
+    note = format_youth_note(hs)      # youth lines and a word about a trusted adult
+
+The country is chosen from what the bot already knows, in this order: the person's own
+setting, their IANA time zone (mapped to a country with the tz database's own `zone.tab`, which
+ships with the `tzdata` package), the region in their Telegram language code ("en-GB"), and a
+few languages spoken mostly in one country ("de"). Otherwise: the worldwide directory.
 """
 
 from __future__ import annotations
@@ -12,24 +20,30 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from datetime import date
 from functools import cache
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from content.loader import CONTENT_DIR, ContentError, read_yaml, require_text
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from content.loader import CONTENT_DIR, ContentError, read_yaml
 
 HELPLINES_FILE = "helplines.yaml"
 
 SOURCE_SETTING = "setting"
+SOURCE_TIMEZONE = "timezone"
 SOURCE_LANGUAGE = "language"
 SOURCE_DEFAULT = "default"
-
-_COUNTRY_CODE = re.compile(r"^[a-z]{2}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-_PHONE = re.compile(r"^\+?[0-9](?:[0-9 \-]*[0-9])?$")
-_EMERGENCY = re.compile(r"^[0-9]{2,4}$")
-_LINE_KEYS = frozenset({"name", "phone", "text", "web", "email", "hours", "note", "verified"})
 
 # What people type in a country setting that isn't the ISO code.
 _COUNTRY_ALIASES = {
@@ -57,170 +71,199 @@ _COUNTRY_ALIASES = {
 
 # --- Data --------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    name: str
-    phones: tuple[str, ...] = ()
-    text: str | None = None
-    web: str | None = None
-    email: str | None = None
-    hours: str | None = None
-    note: str | None = None
-    verified: str | None = None
+Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+# Digits, spaces and dashes only; quoted in YAML, or "000" would read as 0.
+Phone = Annotated[str, StringConstraints(strict=True, pattern=r"^\+?[0-9](?:[0-9 \-]*[0-9])?$")]
+Https = Annotated[str, StringConstraints(strict=True, pattern=r"^https://\S+$")]
+# Where a number was confirmed: a public page, http or https (some stored copies are http).
+SourceUrl = Annotated[str, StringConstraints(strict=True, pattern=r"^https?://\S+$")]
+CountryCode = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z]{2}$")]
+LanguageCode = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z]{2,3}$")]
 
 
-@dataclass(frozen=True, slots=True)
-class Country:
-    code: str
-    name: str
-    emergency: str
-    crisis: tuple[Line, ...]
-    abuse: tuple[Line, ...] = ()
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Helplines:
+class Line(_Strict):
+    """One helpline. `source` is the public page its number was confirmed from."""
+
+    name: Text
+    phones: tuple[Phone, ...] = Field(default=(), alias="phone")
+    text: Text | None = None  # an SMS number, or "KEYWORD to NUMBER"
+    web: Https | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    hours: Text | None = None
+    note: Text | None = None
+    source: SourceUrl
+    checked: date
+
+    @field_validator("phones", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | int) else value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Line:
+        if not (self.phones or self.text or self.web or self.email):
+            raise ValueError("needs a way to reach it: phone, text, web or email")
+        return self
+
+
+class Emergency(_Strict):
+    number: Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9]{2,4}$")]
+    source: SourceUrl
+    checked: date
+
+
+class Country(_Strict):
+    name: Text
+    emergency: Emergency
+    crisis: Annotated[tuple[Line, ...], Field(min_length=1)]
+    domestic_violence: tuple[Line, ...] = ()
+    youth: tuple[Line, ...] = ()
+
+
+class International(_Strict):
+    name: Text
+    lines: Annotated[tuple[Line, ...], Field(min_length=1)]
+
+
+class Helplines(_Strict):
     """Everything in `helplines.yaml`."""
 
-    countries: Mapping[str, Country]
-    international_name: str
-    international: tuple[Line, ...]
-    languages: Mapping[str, str]
+    international: International
+    countries: Annotated[dict[CountryCode, Country], Field(min_length=1)]
+    languages: dict[LanguageCode, CountryCode] = {}
+
+    @model_validator(mode="after")
+    def _languages_point_at_countries(self) -> Helplines:
+        for lang, code in self.languages.items():
+            if code not in self.countries:
+                raise ValueError(f"languages.{lang} maps to {code!r}, which is not in 'countries'")
+        return self
 
 
-@dataclass(frozen=True, slots=True)
-class HelplineSet:
+class HelplineSet(BaseModel):
     """The helplines to show one person.
 
     `country` is the ISO code, or None for the worldwide fallback; `source` says how it was
-    chosen: "setting", "language" or "default". `directory` (the worldwide directory) is
-    always there and always shown last.
+    chosen: "setting", "timezone", "language" or "default". `international` (the worldwide
+    directory) is always there and always shown last.
     """
+
+    model_config = ConfigDict(frozen=True)
 
     country: str | None
     country_name: str
     emergency: str | None
-    crisis: tuple[Line, ...]
-    abuse: tuple[Line, ...]
-    directory: tuple[Line, ...]
+    crisis: tuple[Line, ...] = ()
+    domestic_violence: tuple[Line, ...] = ()
+    international: tuple[Line, ...] = ()
     source: str = SOURCE_DEFAULT
+    youth: tuple[Line, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Positional construction, in field order, as the earlier dataclass allowed.
+        kwargs.update(zip(type(self).model_fields, args, strict=False))
+        super().__init__(**kwargs)
+
+    @property
+    def abuse(self) -> tuple[Line, ...]:
+        """The domestic-violence lines (the name earlier callers use)."""
+        return self.domestic_violence
+
+    @property
+    def directory(self) -> tuple[Line, ...]:
+        """The worldwide directory (the name earlier callers use)."""
+        return self.international
 
     @property
     def lines(self) -> tuple[Line, ...]:
         """Every line, the worldwide directory last."""
-        return self.crisis + self.abuse + self.directory
+        return self.crisis + self.domestic_violence + self.youth + self.international
 
 
 # --- Loading and validation --------------------------------------------------------------------
 
 
-def _optional_text(file: str, entry: str, body: Mapping[str, Any], field: str) -> str | None:
-    if body.get(field) is None:
-        return None
-    return require_text(file, entry, body[field], field)
-
-
-def _parse_line(file: str, entry: str, body: Any) -> Line:
-    if not isinstance(body, dict):
-        raise ContentError(file, entry, "each line must be a mapping with at least a name")
-    unknown = set(body) - _LINE_KEYS
-    if unknown:
-        raise ContentError(file, entry, f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-    name = require_text(file, entry, body.get("name"), "name")
-
-    raw_phones = body.get("phone")
-    if raw_phones is None:
-        raw_phones = []
-    elif not isinstance(raw_phones, list):
-        raw_phones = [raw_phones]
-    phones = tuple(require_text(file, entry, p, "phone") for p in raw_phones)
-    for phone in phones:
-        if not _PHONE.match(phone):
-            raise ContentError(file, entry, f"phone {phone!r} must be digits, spaces or dashes")
-
-    text = _optional_text(file, entry, body, "text")
-    web = _optional_text(file, entry, body, "web")
-    if web is not None and not web.startswith("https://"):
-        raise ContentError(file, entry, f"web address {web!r} must start with https://")
-    email = _optional_text(file, entry, body, "email")
-    if email is not None and "@" not in email:
-        raise ContentError(file, entry, f"email {email!r} is not an email address")
-    if not (phones or text or web or email):
-        raise ContentError(file, entry, "needs a way to reach it: phone, text, web or email")
-    return Line(
-        name=name,
-        phones=phones,
-        text=text,
-        web=web,
-        email=email,
-        hours=_optional_text(file, entry, body, "hours"),
-        note=_optional_text(file, entry, body, "note"),
-        verified=_optional_text(file, entry, body, "verified"),
-    )
-
-
-def _parse_lines(file: str, entry: str, raw: Any, *, required: bool) -> tuple[Line, ...]:
-    if raw is None:
-        raw = []
-    if not isinstance(raw, list):
-        raise ContentError(file, entry, "must be a list of lines")
-    if required and not raw:
-        raise ContentError(file, entry, "must list at least one line")
-    return tuple(_parse_line(file, f"{entry}[{i}]", body) for i, body in enumerate(raw))
+def _entry(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part != "[key]":
+            out += f".{part}" if out else str(part)
+    return out or "-"
 
 
 def parse_helplines(raw: Any, file: str = HELPLINES_FILE) -> Helplines:
-    """Validate the parsed YAML document (see `helplines.yaml`)."""
+    """Validate the parsed YAML document; the first problem is raised as a `ContentError`
+    naming the file and the entry (e.g. "countries.gb.crisis[0].phone[0]")."""
     if not isinstance(raw, dict):
         raise ContentError(file, "-", "must be a mapping with 'international' and 'countries'")
-
-    intl = raw.get("international")
-    if not isinstance(intl, dict):
-        raise ContentError(file, "international", "must be a mapping with a name and lines")
-    intl_name = require_text(file, "international", intl.get("name"), "name")
-    international = _parse_lines(file, "international.lines", intl.get("lines"), required=True)
-
-    raw_countries = raw.get("countries")
-    if not isinstance(raw_countries, dict) or not raw_countries:
-        raise ContentError(file, "countries", "must map ISO country codes to countries")
-    countries: dict[str, Country] = {}
-    for code, body in raw_countries.items():
-        entry = f"countries.{code}"
-        if not isinstance(code, str) or not _COUNTRY_CODE.match(code):
-            raise ContentError(file, entry, "country keys are lowercase ISO codes, like 'gb'")
-        if not isinstance(body, dict):
-            raise ContentError(file, entry, "must be a mapping")
-        emergency = require_text(file, entry, body.get("emergency"), "emergency")
-        if not _EMERGENCY.match(emergency):
-            raise ContentError(file, entry, f"emergency number {emergency!r} must be digits")
-        countries[code] = Country(
-            code=code,
-            name=require_text(file, entry, body.get("name"), "name"),
-            emergency=emergency,
-            crisis=_parse_lines(file, f"{entry}.crisis", body.get("crisis"), required=True),
-            abuse=_parse_lines(file, f"{entry}.abuse", body.get("abuse"), required=False),
-        )
-
-    raw_languages = raw.get("languages") or {}
-    if not isinstance(raw_languages, dict):
-        raise ContentError(file, "languages", "must map language codes to country codes")
-    languages: dict[str, str] = {}
-    for lang, code in raw_languages.items():
-        entry = f"languages.{lang}"
-        if not isinstance(lang, str) or not _LANGUAGE.match(lang):
-            raise ContentError(file, entry, "language keys are lowercase codes, like 'de'")
-        if code not in countries:
-            raise ContentError(file, entry, f"maps to {code!r}, which is not in 'countries'")
-        languages[lang] = code
-
-    return Helplines(countries, intl_name, international, languages)
+    try:
+        return Helplines.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        problem = first["msg"].removeprefix("Value error, ")
+        raise ContentError(file, _entry(first["loc"]), problem) from None
 
 
 @cache
 def load_helplines(directory: Path = CONTENT_DIR) -> Helplines:
     """The validated helplines file, read once per directory."""
     return parse_helplines(read_yaml(HELPLINES_FILE, directory), HELPLINES_FILE)
+
+
+# --- Time zone -> country ----------------------------------------------------------------------
+
+
+def _tz_file(name: str) -> str:
+    return resources.files("tzdata").joinpath("zoneinfo").joinpath(name).read_text("utf-8")
+
+
+@cache
+def _zone_countries() -> tuple[Mapping[str, str], Mapping[str, tuple[str, ...]], Mapping[str, str]]:
+    """From the tz database that `tzdata` ships: zone -> its country (zone.tab), zone -> every
+    country sharing its clocks since 1970 (zone1970.tab), and link name -> zone (tzdata.zi)."""
+    primary: dict[str, str] = {}
+    for row in _tz_file("zone.tab").splitlines():
+        if row and not row.startswith("#"):
+            code, _coords, zone, *_ = row.split("\t")
+            primary[zone] = code.lower()
+    shared: dict[str, tuple[str, ...]] = {}
+    for row in _tz_file("zone1970.tab").splitlines():
+        if row and not row.startswith("#"):
+            codes, _coords, zone, *_ = row.split("\t")
+            shared[zone] = tuple(c.lower() for c in codes.split(","))
+    links: dict[str, str] = {}
+    for row in _tz_file("tzdata.zi").splitlines():
+        if row.startswith("L "):
+            _l, target, link = row.split()
+            links[link] = target
+    return primary, shared, links
+
+
+def countries_for_zone(zone: str | None) -> tuple[str, ...]:
+    """The ISO codes a time zone points at, its own country first: "Europe/London" ->
+    ("gb", "gg", "im", "je"); "Asia/Calcutta" (an old name) -> ("in",). Empty for "UTC",
+    fixed offsets like "UTC+05:30", and anything unknown."""
+    if not isinstance(zone, str) or not zone.strip():
+        return ()
+    primary, shared, links = _zone_countries()
+    name = zone.strip()
+    for _hop in range(3):  # a link names a zone, and (rarely) another link
+        if name in primary or name in shared:
+            break
+        if name not in links:
+            return ()
+        name = links[name]
+    own = primary.get(name)
+    others = shared.get(name, ())
+    if own is None:
+        return others
+    return (own, *(c for c in others if c != own))
 
 
 # --- Choosing ----------------------------------------------------------------------------------
@@ -237,67 +280,91 @@ def _country_from_setting(value: str, data: Helplines) -> str | None:
     return None
 
 
-def _country_from_language(language_code: str, data: Helplines) -> str | None:
+def _language_parts(language_code: str) -> tuple[str | None, str | None]:
+    """(base language, region) of a code like "en-GB", "es_419" or "de"."""
     parts = [p for p in re.split(r"[-_]", language_code.strip().casefold()) if p]
     if not parts:
-        return None
-    # A region subtag ("GB" in "en-GB", "419" in "es-419") decides on its own: a Mexican
-    # Spanish speaker must not be sent to Spain's numbers.
+        return None, None
     regions = [
         p for p in parts[1:] if (len(p) == 2 and p.isalpha()) or (len(p) == 3 and p.isdigit())
     ]
-    if regions:
-        region = _COUNTRY_ALIASES.get(regions[0], regions[0])
+    return parts[0], (_COUNTRY_ALIASES.get(regions[0], regions[0]) if regions else None)
+
+
+def _country_from_language(language_code: str, data: Helplines) -> str | None:
+    base, region = _language_parts(language_code)
+    # A region subtag ("GB" in "en-GB", "419" in "es-419") decides on its own: a Mexican
+    # Spanish speaker must not be sent to Spain's numbers. Plain "en" names no country.
+    if region is not None:
         return region if region in data.countries else None
-    return data.languages.get(parts[0])
+    return data.languages.get(base) if base else None
 
 
 def guess_country(
-    country: str | None, language_code: str | None, data: Helplines | None = None
+    country: str | None,
+    language_code: str | None,
+    data: Helplines | None = None,
+    *,
+    timezone: str | None = None,
 ) -> tuple[str | None, str]:
-    """(ISO code or None, source). The person's own setting always wins, even when we have
-    no lines for it: then they get the worldwide list, never another country's numbers."""
+    """(ISO code or None, source). The person's own setting always wins, even when we have no
+    lines for it; a time zone that names a country wins over the language. Either way a country
+    we have no lines for gets the worldwide list, never another country's numbers."""
     data = load_helplines() if data is None else data
     if isinstance(country, str) and country.strip():
         code = _country_from_setting(country, data)
-        return (code, SOURCE_SETTING) if code else (None, SOURCE_DEFAULT)
-    if isinstance(language_code, str) and language_code.strip():
-        code = _country_from_language(language_code, data)
+        return code, SOURCE_SETTING if code else SOURCE_DEFAULT
+    language = language_code if isinstance(language_code, str) and language_code.strip() else None
+    zone_countries = countries_for_zone(timezone)
+    if zone_countries:
+        # A zone shared by several countries (Europe/London is also Jersey's) is narrowed by
+        # the language when the language names one of them.
+        spoken = _country_from_language(language, data) if language else None
+        code = spoken if spoken in zone_countries else zone_countries[0]
+        return (code, SOURCE_TIMEZONE) if code in data.countries else (None, SOURCE_TIMEZONE)
+    if language:
+        code = _country_from_language(language, data)
         if code:
             return code, SOURCE_LANGUAGE
     return None, SOURCE_DEFAULT
 
 
 def helplines_for(
-    country: str | None, language_code: str | None, *, directory: Path = CONTENT_DIR
+    country: str | None = None,
+    language: str | None = None,
+    *,
+    timezone: str | None = None,
+    directory: Path = CONTENT_DIR,
 ) -> HelplineSet:
-    """The helplines for a person: their country setting if we know it, else a country
-    guessed from their Telegram language code, else the worldwide directory."""
+    """The helplines for a person: their country setting if they chose one, else the country
+    of their time zone, else one read from their Telegram language code, else the worldwide
+    directory."""
     data = load_helplines(directory)
-    code, source = guess_country(country, language_code, data)
+    code, source = guess_country(country, language, data, timezone=timezone)
     if code is None:
         return HelplineSet(
             country=None,
-            country_name=data.international_name,
+            country_name=data.international.name,
             emergency=None,
-            crisis=(),
-            abuse=(),
-            directory=data.international,
+            international=data.international.lines,
             source=source,
         )
     found = data.countries[code]
     return HelplineSet(
         country=code,
         country_name=found.name,
-        emergency=found.emergency,
+        emergency=found.emergency.number,
         crisis=found.crisis,
-        abuse=found.abuse,
-        directory=data.international,
+        domestic_violence=found.domestic_violence,
+        international=data.international.lines,
         source=source,
+        youth=found.youth,
     )
 
 
 # --- Showing -----------------------------------------------------------------------------------
+# Short texts for a phone screen, HTML-escaped for parse_mode=HTML (they contain no tags). The
+# few fixed phrases here frame the numbers; the messages around them live in texts_safety.yaml.
 
 
 def _escape(value: str) -> str:
@@ -332,26 +399,64 @@ def describe_line(line: Line) -> str:
     return out
 
 
-def format_helplines(hs: HelplineSet, *, risk: str | None = None) -> str:
-    """A short list for a phone screen. Every value is HTML-escaped, so the result can be
-    sent with parse_mode=HTML (it contains no tags). With risk="abuse" the abuse lines come
-    before the crisis lines; the worldwide directory is always last."""
-    out: list[str] = []
-    if hs.emergency:
-        out.append(f"If you are in danger right now, call {_escape(hs.emergency)}.")
-    else:
-        out.append("If you are in danger right now, call your local emergency number.")
+def _bullets(lines: tuple[Line, ...]) -> list[str]:
+    return [f"• {describe_line(line)}" for line in lines]
 
+
+def _emergency_line(hs: HelplineSet) -> str:
+    if hs.emergency:
+        return f"If you are in immediate danger, call {_escape(hs.emergency)}."
+    return "If you are in immediate danger, call your local emergency number."
+
+
+def _directory(hs: HelplineSet) -> list[str]:
+    title = "Anywhere in the world:" if hs.country else "Free helplines where you are:"
+    return ["", title, *_bullets(hs.international)]
+
+
+def format_helplines(hs: HelplineSet, *, risk: str | None = None) -> str:
+    """The full list: emergency number, crisis lines, domestic-violence lines, the worldwide
+    directory last. After a disclosure of abuse or danger (risk "abuse" or "danger") the
+    domestic-violence lines come first."""
+    out = [_emergency_line(hs)]
     crisis = ("Someone to talk to:", hs.crisis)
-    abuse = ("If someone is hurting, scaring or controlling you:", hs.abuse)
-    sections = [abuse, crisis] if risk == "abuse" else [crisis, abuse]
+    abuse = ("If someone is hurting, scaring or controlling you:", hs.domestic_violence)
+    sections = [abuse, crisis] if risk in ("abuse", "danger") else [crisis, abuse]
     for title, lines in sections:
         if lines:
-            out.append("")
-            out.append(title)
-            out.extend(f"• {describe_line(line)}" for line in lines)
+            out.extend(["", title, *_bullets(lines)])
+    return "\n".join(out + _directory(hs))
 
-    out.append("")
-    out.append("Anywhere in the world:" if hs.country else "Free helplines where you are:")
-    out.extend(f"• {describe_line(line)}" for line in hs.directory)
+
+def format_crisis(hs: HelplineSet) -> str:
+    """For a crisis reply: the crisis lines, the emergency number, the worldwide directory."""
+    out = _bullets(hs.crisis)
+    out.append(_emergency_line(hs))
+    if not hs.crisis:
+        out.extend(_directory(hs)[1:])
+    else:
+        out.extend(_directory(hs))
+    return "\n".join(out)
+
+
+def format_danger(hs: HelplineSet) -> str:
+    """For a person in danger from their ex: the emergency number first, then the
+    domestic-violence lines (or the worldwide directory where we have none)."""
+    out = [_emergency_line(hs)]
+    if hs.domestic_violence:
+        out.extend(["", "Advice and a safety plan, free and confidential:"])
+        out.extend(_bullets(hs.domestic_violence))
+    else:
+        out.extend(_directory(hs))
+    return "\n".join(out)
+
+
+def format_youth_note(hs: HelplineSet) -> str:
+    """For someone under 18: the youth lines where we have them, and a trusted adult."""
+    out = ["If you're under 18, a trusted adult (a parent, a teacher, a school nurse) can help."]
+    if hs.youth:
+        out.append("You can also talk to:")
+        out.extend(_bullets(hs.youth))
+    else:
+        out.extend(_directory(hs)[1:])
     return "\n".join(out)

@@ -86,13 +86,13 @@ async def safety_view(update: Update, context: CoachContext) -> SafetyView:
 
 def lines_for(update: Update, view: SafetyView, *, risk: str | None = None) -> Markup:
     language = update.effective_user.language_code if update.effective_user else None
-    hs = helplines_for(view.country, language or view.language_code)
+    hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
     return Markup(format_helplines(hs, risk=risk))
 
 
 def helplines_text(context: CoachContext, update: Update, view: SafetyView) -> str:
     language = update.effective_user.language_code if update.effective_user else None
-    hs = helplines_for(view.country, language or view.language_code)
+    hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
     texts = context.texts
     return "\n".join(
         (

@@ -109,6 +109,7 @@ class Known:
     contacted_since_breakup: bool
     country: str | None
     language_code: str | None
+    timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +242,7 @@ class AdviceService:
             and (breakup_on is None or last_slip >= breakup_on),
             country=profile.country,
             language_code=user.language_code if user else None,
+            timezone=profile.timezone,
         )
 
     @staticmethod
@@ -310,7 +312,7 @@ class AdviceService:
             )
         helplines = None
         if verdict.decision == "get_support":
-            helplines = helplines_for(known.country, known.language_code)
+            helplines = helplines_for(known.country, known.language_code, timezone=known.timezone)
         return Advice(
             situation=situation,
             answers=answers,

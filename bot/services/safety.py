@@ -38,6 +38,7 @@ class SafetyView:
     abuse: bool
     intake_step: str | None
     set_up: bool
+    timezone: str | None = None  # the person's IANA zone, when they chose one: it names a country
 
 
 UNKNOWN = SafetyView(False, None, None, False, None, False, None, False)
@@ -64,6 +65,7 @@ def _view(profile: Profile | None, language_code: str | None) -> SafetyView:
         abuse=profile.abuse is AbuseAnswer.YES,
         intake_step=profile.intake_step,
         set_up=profile.intake_completed_at is not None,
+        timezone=profile.timezone,
     )
 
 

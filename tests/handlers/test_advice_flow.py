@@ -158,9 +158,11 @@ async def test_a_crisis_gets_the_crisis_care_with_helplines_and_no_coaching(pers
     await finish_intake(person)
     reply, _ = await walk(person, "No", "I miss them", "I'm in crisis")
     assert "I'm a bot, not a crisis service" in reply.text
-    expected = format_helplines(helplines_for(None, person.user.language_code))
+    zone = (await person_profile(person)).timezone
+    expected = format_helplines(helplines_for(None, person.user.language_code, timezone=zone))
+    assert "call 999" in expected  # the London time zone names the UK
     assert expected in html(reply)[-1]
-    assert "Why" not in reply.text and "•" not in reply.text.split("helplines")[0]
+    assert "Why" not in reply.text and "•" not in reply.text.split("immediate danger")[0]
     assert person.buttons() == ["I'm safe now", "Show helplines again", "Talk to someone I trust"]
     profile = await person_profile(person)
     assert profile.safety_hold  # the daily nudges pause until they say they are safe

@@ -318,8 +318,17 @@ async def test_a_crisis_yields_get_support_with_helplines_for_the_persons_countr
     assert result.helplines is not None and result.helplines.country == "gb"
 
 
+async def test_helplines_come_from_the_time_zone_before_the_telegram_language(
+    migrated_db, clock, advice
+):
+    await set_up(migrated_db, clock, language_code="de", timezone="America/New_York")
+    result = await advice.verdict_for(USER, Answers(feeling="crisis"))
+    assert result.helplines is not None
+    assert (result.helplines.country, result.helplines.source) == ("us", "timezone")
+
+
 async def test_helplines_fall_back_to_the_telegram_language(migrated_db, clock, advice):
-    await set_up(migrated_db, clock, language_code="en-GB")
+    await set_up(migrated_db, clock, language_code="en-GB", timezone=None)
     result = await advice.verdict_for(USER, Answers(feeling="crisis"))
     assert result.helplines is not None and result.helplines.source == "language"
 
