@@ -129,9 +129,24 @@ class International(_Strict):
     lines: Annotated[tuple[Line, ...], Field(min_length=1)]
 
 
+class Texts(_Strict):
+    """The fixed phrases that frame the numbers."""
+
+    emergency: Annotated[Text, StringConstraints(pattern=r"\{number\}")]
+    emergency_local: Text
+    crisis_title: Text
+    violence_title: Text
+    danger_title: Text
+    directory_title: Text
+    directory_title_local: Text
+    youth_intro: Text
+    youth_title: Text
+
+
 class Helplines(_Strict):
     """Everything in `helplines.yaml`."""
 
+    texts: Texts
     international: International
     countries: Annotated[dict[CountryCode, Country], Field(min_length=1)]
     languages: dict[LanguageCode, CountryCode] = {}
@@ -364,7 +379,8 @@ def helplines_for(
 
 # --- Showing -----------------------------------------------------------------------------------
 # Short texts for a phone screen, HTML-escaped for parse_mode=HTML (they contain no tags). The
-# few fixed phrases here frame the numbers; the messages around them live in texts_safety.yaml.
+# phrases that frame the numbers are in helplines.yaml (`texts`); the messages around them live
+# in texts_safety.yaml.
 
 
 def _escape(value: str) -> str:
@@ -403,24 +419,30 @@ def _bullets(lines: tuple[Line, ...]) -> list[str]:
     return [f"• {describe_line(line)}" for line in lines]
 
 
+def _texts() -> Texts:
+    return load_helplines().texts
+
+
 def _emergency_line(hs: HelplineSet) -> str:
     if hs.emergency:
-        return f"If you are in immediate danger, call {_escape(hs.emergency)}."
-    return "If you are in immediate danger, call your local emergency number."
+        return _escape(_texts().emergency.replace("{number}", hs.emergency))
+    return _escape(_texts().emergency_local)
 
 
 def _directory(hs: HelplineSet) -> list[str]:
-    title = "Anywhere in the world:" if hs.country else "Free helplines where you are:"
-    return ["", title, *_bullets(hs.international)]
+    texts = _texts()
+    title = texts.directory_title if hs.country else texts.directory_title_local
+    return ["", _escape(title), *_bullets(hs.international)]
 
 
 def format_helplines(hs: HelplineSet, *, risk: str | None = None) -> str:
     """The full list: emergency number, crisis lines, domestic-violence lines, the worldwide
     directory last. After a disclosure of abuse or danger (risk "abuse" or "danger") the
     domestic-violence lines come first."""
+    texts = _texts()
     out = [_emergency_line(hs)]
-    crisis = ("Someone to talk to:", hs.crisis)
-    abuse = ("If someone is hurting, scaring or controlling you:", hs.domestic_violence)
+    crisis = (_escape(texts.crisis_title), hs.crisis)
+    abuse = (_escape(texts.violence_title), hs.domestic_violence)
     sections = [abuse, crisis] if risk in ("abuse", "danger") else [crisis, abuse]
     for title, lines in sections:
         if lines:
@@ -444,7 +466,7 @@ def format_danger(hs: HelplineSet) -> str:
     domestic-violence lines (or the worldwide directory where we have none)."""
     out = [_emergency_line(hs)]
     if hs.domestic_violence:
-        out.extend(["", "Advice and a safety plan, free and confidential:"])
+        out.extend(["", _escape(_texts().danger_title)])
         out.extend(_bullets(hs.domestic_violence))
     else:
         out.extend(_directory(hs))
@@ -453,9 +475,10 @@ def format_danger(hs: HelplineSet) -> str:
 
 def format_youth_note(hs: HelplineSet) -> str:
     """For someone under 18: the youth lines where we have them, and a trusted adult."""
-    out = ["If you're under 18, a trusted adult (a parent, a teacher, a school nurse) can help."]
+    texts = _texts()
+    out = [_escape(texts.youth_intro)]
     if hs.youth:
-        out.append("You can also talk to:")
+        out.append(_escape(texts.youth_title))
         out.extend(_bullets(hs.youth))
     else:
         out.extend(_directory(hs)[1:])

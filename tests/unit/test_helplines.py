@@ -302,8 +302,11 @@ EMERGENCY = "{number: '999', source: 'https://x.org', checked: 2026-11-27}"
 
 
 def _write(tmp_path: Path, countries: str, languages: str = "") -> Path:
+    texts = load_helplines().texts.model_dump()
     body = (
-        "international:\n  name: Worldwide\n  lines:\n"
+        "texts:\n"
+        + "".join(f"  {key}: {value!r}\n" for key, value in texts.items())
+        + "international:\n  name: Worldwide\n  lines:\n"
         "    - {name: Find A Helpline, web: 'https://findahelpline.com',"
         " source: 'https://findahelpline.com', checked: 2026-11-27}\n"
         f"countries:\n{countries}{languages}"
