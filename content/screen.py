@@ -25,6 +25,7 @@ How a message is matched:
    control characters go, case is folded, leetspeak inside words is undone
    ("k1ll" -> "kill"), every run of a repeated letter becomes one letter
    ("diiiie" -> "die", "kill" -> "kil") and whitespace is collapsed.
+   Letters spelled out one by one ("d i e") are joined ("die").
 2. Every regex from the YAML file gets the same letter folding, so authors write
    plain English ("kill", "better off") and it still matches "killll" or
    "beter of". An apostrophe in a pattern is optional, so "don't" also
@@ -149,6 +150,8 @@ _NUMBER_WITH_UNIT = re.compile(
     r"|cm|mm|p|gb|mb|d|w|mo|ish)$"
 )
 _REPEATED_LETTER = re.compile(r"([^\W\d_])\1+")
+# Letters spelled out one at a time ("d i e", "k.m.s") are joined back into a word.
+_SPACED_LETTERS = re.compile(r"(?<![^\s])(?:[a-z][ .]){2,}[a-z](?![^\s.,!?])")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -184,6 +187,7 @@ def normalise(text: Any) -> str:
     else:
         s = _strip_marks(unicodedata.normalize("NFKD", s.casefold()))
     s = _LEET_WORD.sub(_deleet, s)
+    s = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", "").replace(".", ""), s)
     s = _REPEATED_LETTER.sub(r"\1", s)
     return _WHITESPACE.sub(" ", s).strip()
 
