@@ -30,7 +30,9 @@ How a message is matched:
    plain English ("kill", "better off") and it still matches "killll" or
    "beter of". An apostrophe in a pattern is optional, so "don't" also
    matches "dont".
-3. A pattern matches when one of its regexes matches somewhere that none of its
+3. A pattern may name a cheap `needs` regex: when that finds nothing, the pattern's other
+   regexes are not run at all (a speed-up only; it must hold whenever any of them matches).
+4. A pattern matches when one of its regexes matches somewhere that none of its
    `unless` regexes (nor a cancelling category) overlaps ("want to die", unless "die alone").
 
 `combine(current, recent)` then looks at the person's last half hour: signals that add up
@@ -326,10 +328,13 @@ class RiskPattern:
     regexes: tuple[Regex, ...]
     unless: tuple[Regex, ...] = ()
     cancels: frozenset[str] = field(default_factory=frozenset)
+    needs: re.Pattern[str] | None = None
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Every span where this pattern matches already-normalised `text`."""
         out: list[tuple[int, int]] = []
+        if self.needs is not None and self.needs.search(text) is None:
+            return out
         excluded: list[tuple[int, int]] | None = None
         for rx in self.regexes:
             for m in rx.finditer(text):
@@ -381,6 +386,7 @@ class PatternSpec(BaseModel):
     level: Level | None = None
     match: tuple[str, ...] = Field(min_length=1)
     unless: tuple[str, ...] = ()
+    needs: str | None = None
     note: str | None = None
 
     @field_validator("match", "unless", mode="before")
@@ -489,6 +495,7 @@ def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ..
         try:
             regexes = tuple(_compile(src, data.fragments) for src in spec.match)
             unless = tuple(_compile(src, data.fragments) for src in spec.unless)
+            needs = _compile(spec.needs, data.fragments).compiled if spec.needs else None
         except ValueError as exc:
             raise ContentError(file, spec.id, str(exc)) from None
         patterns.append(
@@ -501,6 +508,7 @@ def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ..
                 regexes=regexes,
                 unless=unless,
                 cancels=frozenset(category.cancels),
+                needs=needs,
             )
         )
     return tuple(patterns)
@@ -508,11 +516,16 @@ def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ..
 
 def load_patterns(directory: Path = CONTENT_DIR) -> tuple[RiskPattern, ...]:
     """All patterns from `risk_patterns.yaml`, compiled once per directory."""
-    return _load_patterns(Path(directory).resolve())
+    return _load_patterns(directory)
 
 
 @cache
 def _load_patterns(directory: Path) -> tuple[RiskPattern, ...]:
+    return _load_resolved(Path(directory).resolve())
+
+
+@cache
+def _load_resolved(directory: Path) -> tuple[RiskPattern, ...]:
     return parse_patterns(read_yaml(PATTERNS_FILE, directory), PATTERNS_FILE)
 
 
