@@ -550,6 +550,17 @@ def test_patterns_are_compiled_once_and_cached():
     assert len(load_patterns()) > 40
 
 
+def test_a_needs_gate_never_hides_a_match_of_its_own_pattern_on_the_sets():
+    gated = [p for p in load_patterns() if p.needs is not None]
+    assert gated
+    texts = [normalise(t) for _, _, t in RISKS] + [normalise(t) for t in SAFES]
+    for pattern in gated:
+        ungated = dataclasses.replace(pattern, needs=None)
+        for text in texts:
+            if ungated.spans(text):
+                assert pattern.needs.search(text), (pattern.id, text)
+
+
 def test_every_category_in_the_file_is_used_by_a_pattern():
     import yaml
 
