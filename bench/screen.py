@@ -1,9 +1,17 @@
-"""How many messages per second the crisis/abuse screen handles.
+"""What the crisis screen costs, and how well it does on the labelled sentence sets.
 
-    python bench/screen.py            # prints {"screen_per_s": ...}
+    python bench/screen.py             # {"screen_cpu_ms": ..., "screen_per_s": ...}
+    python bench/screen.py --figures   # recall and false alarms per set and category (SAFETY.md)
 
-Uses the test fixtures (flagged and unflagged sentences) plus longer everyday messages,
-so the mix looks like real traffic: mostly ordinary text, some short, a few long.
+Cost: the mix looks like real traffic: the labelled risk and safe sentences, and one longer
+everyday message for every two of them. `screen_cpu_ms` is process CPU time per message on one
+thread (mean), `screen_per_s` is messages screened per second of wall time.
+
+Quality: `measure_sets()` reads tests/unit/fixtures/screen_*.{tsv,txt}. A risk sentence is
+caught when the screen flags it with a risk of its family: self_harm and possible_self_harm
+are one family; danger must be danger; abuse counts as caught as abuse or danger (the danger
+reply covers abuse too); violence must be violence. A safe sentence flagged at any level is a
+false alarm.
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +29,9 @@ sys.path.insert(0, str(ROOT))
 from content.screen import load_patterns, screen  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "unit" / "fixtures"
+RISK_SETS = ("screen_risk.tsv", "screen_risk_heldout.tsv", "screen_risk_heldout2.tsv")
+SAFE_SETS = ("screen_safe.txt", "screen_safe_heldout.txt", "screen_safe_heldout2.txt")
+SELF_HARM = frozenset({"self_harm", "possible_self_harm"})
 LONG = (
     "I keep going back and forth about whether to message him. We had such a good summer and "
     "then it just stopped, and my friends say I should give it time, but every night I check "
@@ -26,28 +39,150 @@ LONG = (
 )
 
 
-def _messages() -> list[str]:
-    out: list[str] = []
-    for name in ("screen_positive.txt", "screen_negative.txt"):
-        for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                out.append(line.split("|", 1)[-1].strip())
-    return out + [LONG] * (len(out) // 2)
+# --- The labelled sets ---------------------------------------------------------------------------
 
 
-def main(seconds: float = 2.0) -> None:
+def _lines(path: Path) -> Iterable[str]:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            yield line
+
+
+def risk_sentences(name: str) -> list[tuple[str, str, str]]:
+    """(expected risk, expected level, sentence) from one TSV set."""
+    out = []
+    for line in _lines(FIXTURES / name):
+        risk, level, text = line.split("\t")
+        out.append((risk, level, text))
+    return out
+
+
+def safe_sentences(name: str) -> list[str]:
+    return [line.strip() for line in _lines(FIXTURES / name)]
+
+
+def family(risk: str) -> str:
+    return "self_harm" if risk in SELF_HARM else risk
+
+
+def caught(expected: str, got: str) -> bool:
+    if expected in SELF_HARM:
+        return got in SELF_HARM
+    if expected == "abuse":
+        return got in ("abuse", "danger")
+    return got == expected
+
+
+@dataclass
+class SetFigures:
+    """Recall per family, level agreement, and false alarms, for some sets."""
+
+    recall: dict[str, tuple[int, int]] = field(default_factory=dict)  # family -> (caught, n)
+    by_category: dict[str, tuple[int, int]] = field(default_factory=dict)
+    level_agree: tuple[int, int] = (0, 0)
+    false_alarms: tuple[int, int] = (0, 0)
+    missed: list[str] = field(default_factory=list)
+    alarms: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def pct(pair: tuple[int, int]) -> float:
+        return round(100 * pair[0] / pair[1], 1) if pair[1] else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "recall_pct": {k: self.pct(v) for k, v in sorted(self.recall.items())},
+            "recall_counts": {k: list(v) for k, v in sorted(self.recall.items())},
+            "level_agree_pct": self.pct(self.level_agree),
+            "false_alarm_pct": self.pct(self.false_alarms),
+            "false_alarm_counts": list(self.false_alarms),
+        }
+
+
+def _add(table: dict[str, tuple[int, int]], key: str, hit: bool) -> None:
+    got, n = table.get(key, (0, 0))
+    table[key] = (got + hit, n + 1)
+
+
+def measure_sets(risk_sets: Iterable[str], safe_sets: Iterable[str]) -> SetFigures:
+    figures = SetFigures()
+    agree = total = 0
+    for name in risk_sets:
+        for expected, level, text in risk_sentences(name):
+            result = screen(text)
+            hit = caught(expected, result.risk)
+            _add(figures.recall, family(expected), hit)
+            total += 1
+            agree += hit and result.level == level
+            for category in result.categories or ("(none)",):
+                _add(figures.by_category, category, hit)
+            if not hit:
+                figures.missed.append(text)
+    figures.level_agree = (agree, total)
+    alarms = n = 0
+    for name in safe_sets:
+        for text in safe_sentences(name):
+            n += 1
+            if screen(text).flagged:
+                alarms += 1
+                figures.alarms.append(text)
+    figures.false_alarms = (alarms, n)
+    return figures
+
+
+def category_counts(risk_sets: Iterable[str]) -> dict[str, int]:
+    """How many risk sentences the screen puts in each category (a sentence may have several)."""
+    counts: dict[str, int] = {}
+    for name in risk_sets:
+        for _, _, text in risk_sentences(name):
+            for category in screen(text).categories:
+                counts[category] = counts.get(category, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+# --- Cost ----------------------------------------------------------------------------------------
+
+
+def _traffic() -> list[str]:
+    risky = [text for name in RISK_SETS for _, _, text in risk_sentences(name)]
+    safe = [text for name in SAFE_SETS for text in safe_sentences(name)]
+    mix = risky + safe
+    return mix + [LONG] * (len(mix) // 2)
+
+
+def measure(seconds: float = 2.0) -> dict[str, float]:
+    """CPU milliseconds per message (one thread) and messages per second."""
     load_patterns()
-    messages = _messages()
+    messages = _traffic()
+    for text in messages:  # warm up
+        screen(text)
     done = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
+    wall = time.perf_counter()
+    cpu = time.process_time()
+    while time.perf_counter() - wall < seconds:
         for text in messages:
             screen(text)
         done += len(messages)
-    elapsed = time.perf_counter() - started
-    print(json.dumps({"screen_per_s": round(done / elapsed)}))
+    cpu_s = time.process_time() - cpu
+    wall_s = time.perf_counter() - wall
+    return {
+        "screen_cpu_ms": round(1000 * cpu_s / done, 4),
+        "screen_per_s": round(done / wall_s),
+    }
+
+
+def main(argv: list[str]) -> None:
+    if "--figures" in argv:
+        report = {
+            "development": measure_sets(RISK_SETS[:1], SAFE_SETS[:1]).as_dict(),
+            "held_out_1": measure_sets(RISK_SETS[1:2], SAFE_SETS[1:2]).as_dict(),
+            "held_out_2": measure_sets(RISK_SETS[2:], SAFE_SETS[2:]).as_dict(),
+            "all": measure_sets(RISK_SETS, SAFE_SETS).as_dict(),
+            "categories": category_counts(RISK_SETS),
+        }
+        print(json.dumps(report, indent=2))
+        return
+    print(json.dumps(measure()))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

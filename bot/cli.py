@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "advise", help="read one JSON situation on stdin, print the JSON verdict ('should I text?')"
     )
-    sub.add_parser("screen", help="read messages (one per line), print one JSON risk line each")
+    sub.add_parser(
+        "screen", help="read messages, one per line; print one JSON line each: risk, matched, level"
+    )
     # Issue 7 (urge): review a draft message before it is sent.
     review = sub.add_parser(
         "review", help="read one draft message on stdin, print the JSON review (findings, rewrites)"
@@ -118,7 +120,10 @@ def advise_command(stdin: TextIO, stdout: TextIO) -> int:
 
 
 def screen_command(stdin: TextIO, stdout: TextIO) -> int:
-    """One message per line in, one JSON object per line out: {"risk", "matched"}."""
+    """One message per line in, one JSON object per line out: {"risk", "matched", "level"}.
+
+    `risk` is none, self_harm, possible_self_harm, danger, violence or abuse; `level` is none,
+    ask or act. Each line is screened on its own (no context across lines)."""
     from content.screen import load_patterns, screen
 
     load_patterns()

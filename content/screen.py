@@ -1,7 +1,23 @@
-"""Screening free text for self-harm, violence and abuse language.
+"""Screening free text for risk: suicide and self-harm, danger from an ex, violence, abuse.
 
-Pure and fast: no Telegram, no database, no network. The patterns live in
-`risk_patterns.yaml` and are compiled once, at the first call, into `RiskPattern`s.
+Pure and fast: no Telegram, no database, no network. The data lives in `risk_patterns.yaml`
+(validated by the pydantic models below, compiled once at the first call).
+
+Categories follow the Columbia Suicide Severity Rating Scale for self-harm (wish to be dead,
+suicidal thoughts, method, intent, plan, preparatory acts, hopelessness, burden, self-injury)
+plus danger from the ex (threats, "if I can't have you nobody can", stalking, break-ins,
+weapons, fear), violence the person might commit, and abuse they disclose. Each category has a
+risk and a default level; a pattern may lower or raise its own level:
+
+* ``act``  - a clear signal: crisis (or danger) care at once;
+* ``ask``  - an ambiguous signal: the bot asks directly "Are you thinking about ending your life?";
+* ``none`` - nothing found.
+
+A few categories are not risks but flags on the result: ``health`` (not sleeping or eating for
+days, drinking or using to cope), ``minor`` (the person says they are under 18), ``leverage``
+(a draft that threatens self-harm to pressure the ex; also a self-harm signal for the writer)
+and ``safe`` ("I'm safe", "I'd never hurt myself"). A category may ``cancel`` other risks: a
+match of it removes any match of those risks that it overlaps ("I'm *not suicidal*").
 
 How a message is matched:
 
@@ -9,12 +25,18 @@ How a message is matched:
    control characters go, case is folded, leetspeak inside words is undone
    ("k1ll" -> "kill"), every run of a repeated letter becomes one letter
    ("diiiie" -> "die", "kill" -> "kil") and whitespace is collapsed.
+   Letters spelled out one by one ("d i e") are joined ("die").
 2. Every regex from the YAML file gets the same letter folding, so authors write
    plain English ("kill", "better off") and it still matches "killll" or
    "beter of". An apostrophe in a pattern is optional, so "don't" also
    matches "dont".
-3. A pattern matches when one of its regexes matches somewhere that none of its
-   `unless` regexes overlaps ("want to die", unless "die alone").
+3. A pattern may name a cheap `needs` regex: when that finds nothing, the pattern's other
+   regexes are not run at all (a speed-up only; it must hold whenever any of them matches).
+4. A pattern matches when one of its regexes matches somewhere that none of its
+   `unless` regexes (nor a cancelling category) overlaps ("want to die", unless "die alone").
+
+`combine(current, recent)` then looks at the person's last half hour: signals that add up
+escalate an "ask" to "act"; a later "I'm safe" clears what came before it.
 
 `screen(text)` never raises: any input (empty, huge, emoji, RTL, control characters,
 not even a string) gives a `ScreenResult`.
@@ -25,28 +47,35 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from content.loader import CONTENT_DIR, ContentError, read_yaml, require_text
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from content.loader import CONTENT_DIR, ContentError, read_yaml
 
 log = logging.getLogger(__name__)
 
 PATTERNS_FILE = "risk_patterns.yaml"
 
 NONE = "none"
-# Highest priority first: when several risks match, the first one listed here wins.
-RISKS: tuple[str, ...] = ("self_harm", "violence", "abuse")
+ACT = "act"
+ASK = "ask"
+# The ambiguous level of self-harm is reported as its own risk.
+POSSIBLE_SELF_HARM = "possible_self_harm"
+# Highest priority first: when several risks match at the same level, the first one wins.
+RISKS: tuple[str, ...] = ("self_harm", "danger", "violence", "abuse")
+LEVELS: tuple[str, ...] = (ACT, ASK)
+FLAGS: tuple[str, ...] = ("health", "minor", "leverage", "safe")
+SELF_HARM_RISKS = frozenset({"self_harm", POSSIBLE_SELF_HARM})
 
 # Telegram messages are at most 4,096 characters; anything longer is screened up to here.
 MAX_CHARS = 20_000
 
-_ID_RE = re.compile(r"^[a-z][a-z_]*\.[a-z0-9][a-z0-9_]*$")
 _FRAGMENT_RE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
-_ENTRY_KEYS = frozenset({"id", "risk", "match", "unless", "note"})
 
 
 # --- Result --------------------------------------------------------------------------------------
@@ -54,20 +83,38 @@ _ENTRY_KEYS = frozenset({"id", "risk", "match", "unless", "note"})
 
 @dataclass(frozen=True, slots=True)
 class ScreenResult:
-    """What the screen found: the winning `risk` and every matching pattern id, in file order."""
+    """What the screen found.
+
+    `risk` is the winning risk ("none", "self_harm", "possible_self_harm", "danger",
+    "violence", "abuse"), `level` how to respond ("none", "ask", "act"), `matched` every
+    matching risk pattern id in file order, `categories` their categories (in the same order,
+    without repeats). The flags are not risks: `health`, `minor`, `leverage`, `safe`.
+    """
 
     risk: str = NONE
     matched: tuple[str, ...] = ()
+    level: str = NONE
+    categories: tuple[str, ...] = ()
+    health: bool = False
+    minor: bool = False
+    leverage: bool = False
+    safe: bool = False
 
     @property
     def flagged(self) -> bool:
         return self.risk != NONE
 
+    @property
+    def self_harm(self) -> bool:
+        return self.risk in SELF_HARM_RISKS
+
     def to_dict(self) -> dict[str, Any]:
-        return {"risk": self.risk, "matched": list(self.matched)}
+        return {"risk": self.risk, "matched": list(self.matched), "level": self.level}
 
 
 CLEAR = ScreenResult()
+# What a caller records when the person says they are safe with a button ("No, I'm safe").
+SAFE = ScreenResult(safe=True)
 
 
 # --- Normalisation -------------------------------------------------------------------------------
@@ -105,6 +152,8 @@ _NUMBER_WITH_UNIT = re.compile(
     r"|cm|mm|p|gb|mb|d|w|mo|ish)$"
 )
 _REPEATED_LETTER = re.compile(r"([^\W\d_])\1+")
+# Letters spelled out one at a time ("d i e", "k.m.s") are joined back into a word.
+_SPACED_LETTERS = re.compile(r"(?<![^\s])(?:[a-z][ .]){2,}[a-z](?![^\s.,!?])")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -140,6 +189,7 @@ def normalise(text: Any) -> str:
     else:
         s = _strip_marks(unicodedata.normalize("NFKD", s.casefold()))
     s = _LEET_WORD.sub(_deleet, s)
+    s = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", "").replace(".", ""), s)
     s = _REPEATED_LETTER.sub(r"\1", s)
     return _WHITESPACE.sub(" ", s).strip()
 
@@ -268,148 +318,272 @@ class Regex:
 
 @dataclass(frozen=True, slots=True)
 class RiskPattern:
+    """One compiled pattern. `risk`/`level` are None for flag-only categories."""
+
     id: str
-    risk: str
+    category: str
+    risk: str | None
+    level: str | None
+    flag: str | None
     regexes: tuple[Regex, ...]
     unless: tuple[Regex, ...] = ()
+    cancels: frozenset[str] = field(default_factory=frozenset)
+    needs: re.Pattern[str] | None = None
 
-    def matches(self, text: str) -> bool:
-        """Whether this pattern matches already-normalised `text`."""
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Every span where this pattern matches already-normalised `text`."""
+        out: list[tuple[int, int]] = []
+        if self.needs is not None and self.needs.search(text) is None:
+            return out
         excluded: list[tuple[int, int]] | None = None
         for rx in self.regexes:
             for m in rx.finditer(text):
-                if not self.unless:
-                    return True
-                if excluded is None:
-                    excluded = [u.span() for ux in self.unless for u in ux.finditer(text)]
-                if not any(_spans_overlap(m.span(), span) for span in excluded):
-                    return True
-        return False
+                if self.unless:
+                    if excluded is None:
+                        excluded = [u.span() for ux in self.unless for u in ux.finditer(text)]
+                    if any(_spans_overlap(m.span(), span) for span in excluded):
+                        continue
+                out.append(m.span())
+        return out
+
+    def matches(self, text: str, cancelled: Sequence[tuple[int, int]] = ()) -> bool:
+        return any(not any(_spans_overlap(span, c) for c in cancelled) for span in self.spans(text))
 
 
-def _as_list(file: str, entry: str, value: Any, field: str) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        raise ContentError(file, entry, f"'{field}' must be a regex or a non-empty list of them")
-    return [require_text(file, entry, v, field) for v in value]
+# --- The data file, validated -------------------------------------------------------------------
+
+Level = Literal["act", "ask"]
+Risk = Literal["self_harm", "danger", "violence", "abuse"]
+Flag = Literal["health", "minor", "leverage", "safe"]
+_NAME = r"^[a-z][a-z0-9_]*$"
 
 
-def _expand(file: str, entry: str, src: str, fragments: Mapping[str, str]) -> str:
+class CategorySpec(BaseModel):
+    """A category: the risk it signals and its default level, and/or a flag it sets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    risk: Risk | None = None
+    level: Level | None = None
+    flag: Flag | None = None
+    cancels: tuple[Risk, ...] = ()
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _risk_has_a_level(self) -> CategorySpec:
+        if (self.risk is None) != (self.level is None):
+            raise ValueError("a category with a risk needs a level, and a level needs a risk")
+        if self.risk is None and self.flag is None and not self.cancels:
+            raise ValueError("a category needs a risk, a flag or something it cancels")
+        return self
+
+
+class PatternSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z_]*\.[a-z0-9][a-z0-9_]*$")
+    category: str
+    level: Level | None = None
+    match: tuple[str, ...] = Field(min_length=1)
+    unless: tuple[str, ...] = ()
+    needs: str | None = None
+    note: str | None = None
+
+    @field_validator("match", "unless", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("match", "unless")
+    @classmethod
+    def _non_blank(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not v.strip() for v in value):
+            raise ValueError("a regex cannot be blank")
+        return value
+
+
+def _expand(src: str, fragments: dict[str, str]) -> str:
     def sub(m: re.Match[str]) -> str:
         name = m.group(1)
         if name not in fragments:
-            raise ContentError(file, entry, f"unknown fragment {{{{{name}}}}} in {src!r}")
+            raise ValueError(f"unknown fragment {{{{{name}}}}} in {src!r}")
         return fragments[name]
 
     return _FRAGMENT_RE.sub(sub, src)
 
 
-def _compile(file: str, entry: str, src: str, fragments: Mapping[str, str]) -> Regex:
-    expanded = _expand(file, entry, src, fragments)
+def _compile(src: str, fragments: dict[str, str]) -> Regex:
+    expanded = _expand(src, fragments)
     try:
         re.compile(expanded)
     except re.error as exc:
-        raise ContentError(file, entry, f"invalid regular expression {src!r}: {exc}") from None
+        raise ValueError(f"invalid regular expression {src!r}: {exc}") from None
     try:
         return Regex.build(prepare_regex(expanded))
     except re.error as exc:  # our rewrite broke a valid regex: still name the entry
-        raise ContentError(file, entry, f"regex {src!r} cannot be prepared: {exc}") from None
+        raise ValueError(f"regex {src!r} cannot be prepared: {exc}") from None
 
 
-def _load_fragments(file: str, raw: Any) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ContentError(file, "fragments", "must map fragment names to regex text")
+class RiskFile(BaseModel):
+    """The whole of `risk_patterns.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     fragments: dict[str, str] = {}
-    for name, value in raw.items():
-        entry = f"fragments.{name}"
-        if not isinstance(name, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-            raise ContentError(file, entry, "fragment names are lowercase words")
-        text = require_text(file, entry, value, "fragment")
-        if _FRAGMENT_RE.search(text):
-            raise ContentError(file, entry, "fragments cannot use other fragments")
+    categories: dict[str, CategorySpec] = Field(min_length=1)
+    patterns: tuple[PatternSpec, ...] = Field(min_length=1)
+
+    @field_validator("fragments")
+    @classmethod
+    def _fragments_are_plain_regexes(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not re.fullmatch(_NAME, name):
+                raise ValueError(f"fragment name {name!r} must be a lowercase word")
+            if _FRAGMENT_RE.search(text):
+                raise ValueError(f"fragment {name!r} cannot use other fragments")
+            try:
+                re.compile(text)
+            except re.error as exc:
+                raise ValueError(f"fragment {name!r} is not a valid regex: {exc}") from None
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _category_names(cls, value: dict[str, CategorySpec]) -> dict[str, CategorySpec]:
+        for name in value:
+            if not re.fullmatch(_NAME, name):
+                raise ValueError(f"category name {name!r} must be a lowercase word")
+        return value
+
+
+def _entry_name(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """A readable name for where a validation error is: the pattern id when there is one."""
+    if len(loc) >= 2 and loc[0] == "patterns" and isinstance(loc[1], int):
         try:
-            re.compile(text)
-        except re.error as exc:
-            raise ContentError(file, entry, f"invalid regular expression: {exc}") from None
-        fragments[name] = text
-    return fragments
+            pid = raw["patterns"][loc[1]].get("id")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pid = None
+        rest = ".".join(str(p) for p in loc[2:])
+        name = pid if isinstance(pid, str) else f"patterns[{loc[1]}]"
+        return f"{name}.{rest}" if rest else name
+    return ".".join(str(p) for p in loc) or "-"
 
 
 def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ...]:
-    """Validate and compile the parsed YAML document (see `risk_patterns.yaml`)."""
-    if not isinstance(raw, dict):
-        raise ContentError(file, "-", "must be a mapping with a 'patterns' list")
-    fragments = _load_fragments(file, raw.get("fragments"))
-    entries = raw.get("patterns")
-    if not isinstance(entries, list) or not entries:
-        raise ContentError(file, "patterns", "must be a non-empty list of patterns")
+    """Validate and compile the parsed YAML document (see `risk_patterns.yaml`).
+
+    Any problem raises a `ContentError` naming the file and the entry (the pattern id)."""
+    try:
+        data = RiskFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ContentError(file, _entry_name(raw, tuple(first["loc"])), first["msg"]) from None
 
     patterns: list[RiskPattern] = []
     seen: set[str] = set()
-    for index, body in enumerate(entries):
-        entry = f"patterns[{index}]"
-        if not isinstance(body, dict):
-            raise ContentError(file, entry, "each pattern must be a mapping")
-        pid = require_text(file, entry, body.get("id"), "id")
-        entry = pid
-        if not _ID_RE.match(pid):
-            raise ContentError(file, entry, "id must look like 'risk.short_name'")
-        if pid in seen:
-            raise ContentError(file, entry, "duplicate id")
-        seen.add(pid)
-        unknown_keys = set(body) - _ENTRY_KEYS
-        if unknown_keys:
-            raise ContentError(file, entry, f"unknown field(s): {', '.join(sorted(unknown_keys))}")
-        risk = body.get("risk")
-        if risk not in RISKS:
+    for spec in data.patterns:
+        category = data.categories.get(spec.category)
+        if category is None:
             raise ContentError(
-                file, entry, f"unknown risk {risk!r} (use one of {', '.join(RISKS)})"
+                file, spec.id, f"unknown category {spec.category!r} (add it under categories)"
             )
-        if not pid.startswith(f"{risk}."):
-            raise ContentError(file, entry, f"id must start with its risk, '{risk}.'")
-        regexes = tuple(
-            _compile(file, entry, src, fragments)
-            for src in _as_list(file, entry, body.get("match"), "match")
+        if spec.id in seen:
+            raise ContentError(file, spec.id, "duplicate id")
+        seen.add(spec.id)
+        if spec.level is not None and category.risk is None:
+            raise ContentError(file, spec.id, "a level only makes sense for a risk category")
+        try:
+            regexes = tuple(_compile(src, data.fragments) for src in spec.match)
+            unless = tuple(_compile(src, data.fragments) for src in spec.unless)
+            needs = _compile(spec.needs, data.fragments).compiled if spec.needs else None
+        except ValueError as exc:
+            raise ContentError(file, spec.id, str(exc)) from None
+        patterns.append(
+            RiskPattern(
+                id=spec.id,
+                category=spec.category,
+                risk=category.risk,
+                level=spec.level or category.level,
+                flag=category.flag,
+                regexes=regexes,
+                unless=unless,
+                cancels=frozenset(category.cancels),
+                needs=needs,
+            )
         )
-        unless: tuple[Regex, ...] = ()
-        if body.get("unless") is not None:
-            unless = tuple(
-                _compile(file, entry, src, fragments)
-                for src in _as_list(file, entry, body.get("unless"), "unless")
-            )
-        patterns.append(RiskPattern(pid, risk, regexes, unless))
     return tuple(patterns)
 
 
 def load_patterns(directory: Path = CONTENT_DIR) -> tuple[RiskPattern, ...]:
     """All patterns from `risk_patterns.yaml`, compiled once per directory."""
-    return _load_patterns(Path(directory).resolve())
+    return _load_patterns(directory)
 
 
 @cache
 def _load_patterns(directory: Path) -> tuple[RiskPattern, ...]:
+    return _load_resolved(Path(directory).resolve())
+
+
+@cache
+def _load_resolved(directory: Path) -> tuple[RiskPattern, ...]:
     return parse_patterns(read_yaml(PATTERNS_FILE, directory), PATTERNS_FILE)
 
 
 # --- Screening -----------------------------------------------------------------------------------
 
 
-def _decide(matched: list[RiskPattern]) -> ScreenResult:
-    if not matched:
-        return CLEAR
-    risks = {p.risk for p in matched}
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _decide(matched: list[RiskPattern], flags: set[str]) -> ScreenResult:
+    risky = [p for p in matched if p.risk is not None]
+    if not risky:
+        if not flags:
+            return CLEAR
+        return ScreenResult(
+            categories=_unique(p.category for p in matched if p.risk is not None),
+            **{f: True for f in flags},
+        )
+    level = ACT if any(p.level == ACT for p in risky) else ASK
+    risks = {p.risk for p in risky if p.level == level}
     risk = next(r for r in RISKS if r in risks)
-    return ScreenResult(risk, tuple(p.id for p in matched))
+    if risk == "self_harm" and level == ASK:
+        risk = POSSIBLE_SELF_HARM
+    # A message that names a risk is not also a statement of safety.
+    flags.discard("safe")
+    return ScreenResult(
+        risk=risk,
+        matched=tuple(p.id for p in risky),
+        level=level,
+        categories=_unique(p.category for p in risky),
+        **{f: True for f in flags},
+    )
 
 
 def screen_normalised(text: str, patterns: tuple[RiskPattern, ...]) -> ScreenResult:
     """Screen text that is already `normalise`d, against the given patterns."""
     if not text:
         return CLEAR
-    return _decide([p for p in patterns if p.matches(text)])
+    cancelling: dict[str, list[tuple[int, int]]] = {}
+    flags: set[str] = set()
+    for p in patterns:
+        if p.risk is None and p.cancels:
+            spans = p.spans(text)
+            if spans:
+                for risk in p.cancels:
+                    cancelling.setdefault(risk, []).extend(spans)
+                if p.flag:
+                    flags.add(p.flag)
+    matched: list[RiskPattern] = []
+    for p in patterns:
+        if p.risk is None and p.cancels:
+            continue
+        if p.matches(text, cancelling.get(p.risk, ()) if p.risk else ()):
+            matched.append(p)
+            if p.flag:
+                flags.add(p.flag)
+    return _decide(matched, flags)
 
 
 def screen(text: str, *, directory: Path = CONTENT_DIR) -> ScreenResult:
@@ -426,10 +600,63 @@ def screen(text: str, *, directory: Path = CONTENT_DIR) -> ScreenResult:
     try:
         return screen_normalised(normalise(text), patterns)
     except Exception:  # defensive: a screen must never take the conversation down
-        log.exception("screening failed; retrying on the plain lower-cased text")
+        log.error("screening failed; retrying on the plain lower-cased text")
     try:
         plain = text.lower()[:MAX_CHARS] if isinstance(text, str) else ""
         return screen_normalised(plain, patterns)
     except Exception:
-        log.exception("screening failed twice; message not screened")
+        log.error("screening failed twice; message not screened")
         return CLEAR
+
+
+# --- Context: the person's last messages ---------------------------------------------------------
+
+# How far back the caller should look when it collects `recent` (the caller stores the results).
+CONTEXT_WINDOW_MINUTES = 30
+# Self-harm signals that, seen together in the window, make a clear signal (the bot's own rule:
+# two ambiguous signals in half an hour, or three different self-harm categories, are no
+# longer ambiguous; a clinician would not wait for a third).
+ASK_SIGNALS_TO_ACT = 2
+CATEGORIES_TO_ACT = 3
+ADDED_UP = "context.added_up"
+
+
+def combine(current: ScreenResult, recent: Sequence[ScreenResult]) -> ScreenResult:
+    """The current message's result, seen with the person's earlier results.
+
+    `recent` holds this person's `ScreenResult`s from the last `CONTEXT_WINDOW_MINUTES`,
+    oldest first (the caller stores and passes them; a button answer "No, I'm safe" is passed
+    as `SAFE`). Pure: nothing is stored here.
+
+    * A clear signal ("act") or a message with no self-harm signal is returned as it is.
+    * Anything up to and including the person's last "I'm safe" is set aside: a signal
+      followed by a clear "I'm safe" does not add up with what comes after.
+    * An ambiguous self-harm signal ("ask") becomes "act" when, counting the current one,
+      the window holds a clear self-harm signal, or `ASK_SIGNALS_TO_ACT` ambiguous ones, or
+      `CATEGORIES_TO_ACT` different self-harm categories (hopelessness + burden + a
+      farewell). The escalated result lists every category seen and adds `ADDED_UP` to
+      `matched`.
+    """
+    if current.level != ASK or current.risk != POSSIBLE_SELF_HARM:
+        return current
+    window: list[ScreenResult] = []
+    for result in recent:
+        if result.safe and not result.flagged:
+            window.clear()
+        elif result.self_harm:
+            window.append(result)
+    window.append(current)
+    asks = sum(r.level == ASK for r in window)
+    acts = sum(r.level == ACT for r in window)
+    categories = _unique(c for r in window for c in r.categories)
+    if acts == 0 and asks < ASK_SIGNALS_TO_ACT and len(categories) < CATEGORIES_TO_ACT:
+        return current
+    return ScreenResult(
+        risk="self_harm",
+        matched=(*current.matched, ADDED_UP),
+        level=ACT,
+        categories=categories,
+        health=current.health,
+        minor=current.minor,
+        leverage=current.leverage,
+    )

@@ -125,7 +125,8 @@ async def screen_message(update: Update, context: CoachContext) -> None:
         return
     log.info("screen: %s reply", result.risk)
     try:
-        if result.risk == "abuse":
+        # Danger from the ex gets the abuse reply until it has one of its own.
+        if result.risk in ("abuse", "danger"):
             await answer_abuse(update, context)
         else:
             await answer_crisis(update, context, result.risk)

@@ -10,85 +10,285 @@ from pathlib import Path
 
 import pytest
 
+from bench.screen import (
+    RISK_SETS,
+    SAFE_SETS,
+    measure_sets,
+    risk_sentences,
+    safe_sentences,
+)
 from content.loader import ContentError
 from content.screen import (
+    ADDED_UP,
     MAX_CHARS,
+    SAFE,
     ScreenResult,
+    combine,
     load_patterns,
     normalise,
     prepare_regex,
     screen,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
+RISKS = [row for name in RISK_SETS for row in risk_sentences(name)]
+SAFES = [text for name in SAFE_SETS for text in safe_sentences(name)]
+SELF_HARM_CATEGORIES = {
+    "wish_dead",
+    "suicidal_thoughts",
+    "method",
+    "intent",
+    "plan",
+    "preparatory",
+    "hopelessness",
+    "self_injury",
+}
+DANGER_CATEGORIES = {"threat", "possessive_threat", "stalking", "break_in", "weapon", "fear"}
 
 
-def _fixture_lines(name: str) -> list[str]:
-    lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+# --- The sentence sets and the targets ----------------------------------------------------------
 
 
-def _positives() -> list[tuple[str, str]]:
-    out = []
-    for line in _fixture_lines("screen_positive.txt"):
-        risk, _, text = line.partition("|")
-        out.append((risk.strip(), text.strip()))
-    return out
+def test_the_sets_hold_three_hundred_risk_and_three_hundred_safe_sentences():
+    assert len(RISKS) >= 300
+    assert len(SAFES) >= 300
+    assert {risk for risk, _, _ in RISKS} == {
+        "self_harm",
+        "possible_self_harm",
+        "danger",
+        "violence",
+        "abuse",
+    }
+    assert {level for _, level, _ in RISKS} == {"act", "ask"}
 
 
-POSITIVES = _positives()
-NEGATIVES = _fixture_lines("screen_negative.txt")
+def test_every_category_is_represented_in_the_risk_sentences():
+    seen = {c for _, _, text in RISKS for c in screen(text).categories}
+    assert SELF_HARM_CATEGORIES | DANGER_CATEGORIES | {"burden", "farewell", "leverage"} <= seen
 
 
-# --- The fixtures -------------------------------------------------------------------------------
+def test_self_harm_recall_is_at_least_97_percent():
+    figures = measure_sets(RISK_SETS, [])
+    caught, n = figures.recall["self_harm"]
+    assert caught / n >= 0.97, figures.missed
 
 
-def test_the_fixtures_hold_at_least_seventy_sentences_each_way():
-    assert len(POSITIVES) >= 70
-    assert len(NEGATIVES) >= 70
-    assert {risk for risk, _ in POSITIVES} == {"self_harm", "violence", "abuse"}
-    assert sum(risk == "self_harm" for risk, _ in POSITIVES) > len(POSITIVES) / 2
+def test_danger_recall_is_at_least_97_percent():
+    figures = measure_sets(RISK_SETS, [])
+    caught, n = figures.recall["danger"]
+    assert caught / n >= 0.97, figures.missed
 
 
-def test_the_negative_fixture_keeps_the_breakup_phrases_that_only_sound_dark():
+def test_violence_and_abuse_recall_is_at_least_95_percent():
+    figures = measure_sets(RISK_SETS, [])
+    for family in ("violence", "abuse"):
+        caught, n = figures.recall[family]
+        assert caught / n >= 0.95, (family, figures.missed)
+
+
+def test_false_alarms_on_the_safe_sentences_are_at_most_3_percent():
+    figures = measure_sets([], SAFE_SETS)
+    alarms, n = figures.false_alarms
+    assert alarms / n <= 0.03, figures.alarms
+
+
+def test_each_held_out_set_also_meets_the_targets_on_its_own():
+    for risk_set, safe_set in zip(RISK_SETS[1:], SAFE_SETS[1:], strict=True):
+        figures = measure_sets([risk_set], [safe_set])
+        for family in ("self_harm", "danger"):
+            caught, n = figures.recall[family]
+            assert caught / n >= 0.97, (risk_set, family, figures.missed)
+        alarms, n = figures.false_alarms
+        assert alarms / n <= 0.03, (safe_set, figures.alarms)
+
+
+def test_the_safe_set_keeps_the_breakup_phrases_that_only_sound_dark():
     must_stay = {
         "this breakup is killing me",
         "I'm dead tired",
         "I could kill for a coffee",
         "my phone is dying",
-        "I died laughing",
-        "he's killing it at work",
-        "I want to disappear into a good book this weekend",
-        "The suspense is killing me",
+        "he never hurt me, he just stopped loving me",
+        "we dated for 2 years",
         "I'm going to hit the gym",
         "she hit me up yesterday",
-        "he keeps texting me",
-        "I cut my hair",
-        "I'm over it",
         "I could just die of embarrassment",
+        "i'm not scared of him, i just don't want to see him",
     }
-    assert must_stay <= set(NEGATIVES)
+    assert must_stay <= set(SAFES)
 
 
-@pytest.mark.parametrize(("risk", "text"), POSITIVES, ids=[t for _, t in POSITIVES])
-def test_every_positive_sentence_is_flagged_with_its_expected_risk(risk, text):
+# --- Levels ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to kill myself",
+        "i've written my goodbye note",
+        "i've been saving my pills for weeks",
+        "i looked up the highest bridge near me",
+        "im gonna kms tonight",
+        "i cut myself again",
+    ],
+)
+def test_a_clear_self_harm_signal_is_acted_on_at_once(text):
     result = screen(text)
-    assert result.risk == risk, result
-    assert result.matched
+    assert (result.risk, result.level) == ("self_harm", "act")
 
 
-@pytest.mark.parametrize("text", NEGATIVES, ids=NEGATIVES)
-def test_breakup_talk_that_only_sounds_dark_is_not_flagged(text):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "whats the point of anything anymore",
+        "i'm just a burden to everyone",
+        "i feel completely hopeless",
+        "i want to disappear forever",
+        "no one would even notice if i was gone",
+    ],
+)
+def test_an_ambiguous_self_harm_signal_asks_the_direct_question(text):
     result = screen(text)
-    assert result == ScreenResult("none", ()), result
+    assert (result.risk, result.level) == ("possible_self_harm", "ask")
+    assert result.flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("he said if he cant have me nobody can", "possessive_threat"),
+        ("he says he'll hurt my cat if i dont answer", "threat"),
+        ("Alex turned up at my door uninvited at 3am", "stalking"),
+        ("my ex broke into my flat last night", "break_in"),
+        ("he showed me his knife and said remember this", "weapon"),
+        ("im scared hes going to hurt me", "fear"),
+    ],
+)
+def test_danger_from_the_ex_is_its_own_risk_with_its_category(text, category):
+    result = screen(text)
+    assert (result.risk, result.level) == ("danger", "act")
+    assert category in result.categories
+
+
+def test_a_named_person_hurting_them_is_abuse_but_a_feeling_hitting_them_is_not():
+    assert screen("Jordan hit me").risk == "abuse"
+    assert screen("Marcus punched me in the face").risk == "abuse"
+    assert screen("reality finally hit me").risk == "none"
+    assert screen("the song hit me hard").risk == "none"
+
+
+def test_a_statement_of_safety_cancels_only_what_it_covers():
+    assert screen("im not suicidal just really sad").risk == "none"
+    assert screen("im not suicidal just really sad").safe
+    assert screen("i'm not suicidal but i've been cutting again").risk == "self_harm"
+    assert not screen("i'm not suicidal but i've been cutting again").safe
+
+
+def test_denying_fear_of_the_ex_is_not_danger():
+    assert screen("i'm not scared of him, i just don't want to see him").risk == "none"
+    assert screen("i'm scared of him").risk == "danger"
+
+
+# --- Flags ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i haven't slept in 3 days",
+        "havent eaten properly since he left",
+        "i've been drinking every night since she left",
+        "smoking weed to cope tbh",
+    ],
+)
+def test_health_signals_raise_the_health_flag_without_a_risk(text):
+    result = screen(text)
+    assert result.health
+    assert not result.flagged
+
+
+@pytest.mark.parametrize(
+    "text", ["im 15", "i'm 16 and he was my first bf", "i'm in year 10", "my mum won't let me go"]
+)
+def test_saying_they_are_under_18_raises_the_minor_flag(text):
+    assert screen(text).minor
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we dated for 16 months",
+        "i'm 17 days no contact",
+        "i'm 27 and single again",
+        "when i was 15 i met him",
+        "our daughter is 15 and took it hard",
+    ],
+)
+def test_ages_durations_and_other_peoples_ages_do_not_raise_the_minor_flag(text):
+    assert not screen(text).minor
+
+
+def test_a_draft_threatening_self_harm_to_pressure_the_ex_is_leverage_and_a_self_harm_signal():
+    result = screen("if you dont come back to me i'll hurt myself and it will be your fault")
+    assert result.leverage
+    assert result.risk in {"self_harm", "possible_self_harm"}
+    assert result.level in {"act", "ask"}
+    assert not screen("if you don't text back i'll be sad").leverage
+    assert not screen("if he doesnt come back im going to kill myself").leverage
+
+
+# --- Context: combine ----------------------------------------------------------------------------
+
+
+def test_hopelessness_then_burden_then_a_farewell_add_up_to_act():
+    first = screen("whats the point of anything anymore")
+    second = screen("i'm just a burden to everyone")
+    third = screen("this is my goodbye")
+    assert {first.level, second.level, third.level} == {"ask"}
+    combined = combine(third, [first, second])
+    assert (combined.risk, combined.level) == ("self_harm", "act")
+    assert ADDED_UP in combined.matched
+    assert {"hopelessness", "burden", "farewell"} <= set(combined.categories)
+
+
+def test_two_ambiguous_signals_in_the_window_make_a_clear_one():
+    earlier = screen("i feel completely hopeless")
+    now = screen("i want to disappear forever")
+    assert combine(now, [earlier]).level == "act"
+    assert combine(now, []).level == "ask"
+
+
+def test_an_earlier_clear_signal_makes_an_ambiguous_one_clear():
+    assert combine(screen("i feel completely hopeless"), [screen("i want to die")]).level == "act"
+
+
+def test_a_signal_then_a_clear_im_safe_does_not_add_up_with_what_follows():
+    earlier = screen("i feel completely hopeless")
+    safe_text = screen("i'm safe, just heartbroken")
+    assert safe_text.safe and not safe_text.flagged
+    now = screen("i want to disappear forever")
+    assert combine(now, [earlier, safe_text]).level == "ask"
+    assert combine(now, [earlier, SAFE]).level == "ask"
+
+
+def test_combine_leaves_clear_signals_and_unflagged_messages_as_they_are():
+    clear = screen("i want to kill myself")
+    plain = screen("he texted me today")
+    hopeless = screen("i feel completely hopeless")
+    assert combine(clear, [hopeless]) is clear
+    assert combine(plain, [hopeless, hopeless]) is plain
+
+
+def test_danger_and_other_risks_do_not_add_up_into_self_harm():
+    now = screen("i feel completely hopeless")
+    assert combine(now, [screen("he hit me"), screen("im scared of him")]).level == "ask"
 
 
 # --- Decisions worth pinning down ---------------------------------------------------------------
 
 
 def test_wanting_to_disappear_is_flagged_but_disappearing_into_a_book_is_not():
-    assert screen("I want to disappear").risk == "self_harm"
+    assert screen("I want to disappear").self_harm
     assert screen("I want to disappear into a good book this weekend").risk == "none"
     assert screen("I want to disappear into a book, honestly I want to disappear").flagged
 
@@ -101,12 +301,13 @@ def test_an_exclusion_only_cancels_the_words_it_covers():
 def test_being_told_to_kill_yourself_is_screened_as_abuse():
     result = screen("he told me to kill myself")
     assert result.risk == "abuse"
-    assert result.matched == ("abuse.threats",)
+    assert "abuse.coercive_threats" in result.matched
 
 
 def test_other_peoples_feelings_and_hyperbole_about_him_are_not_violence():
     assert screen("I don't want to hurt his feelings").risk == "none"
     assert screen("I'm going to kill him with kindness").risk == "none"
+    assert screen("i'm going to shoot him a text").risk == "none"
     assert screen("I'm going to kill him").risk == "violence"
 
 
@@ -115,19 +316,44 @@ def test_ordinary_units_are_not_read_as_abbreviations():
     assert screen("ugh im gonna kms").risk == "self_harm"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "got a box of 💊 and a bottle of vodka, tonight",
+        "🪦 soon. everyone can stop worrying about me",
+        "the knife is on my bed and i keep looking at it 🔪",
+    ],
+)
+def test_emoji_that_carry_the_meaning_are_read_with_their_context(text):
+    assert screen(text).self_harm
+
+
+def test_a_skull_emoji_laughing_is_not_a_signal():
+    assert not screen("omg i'm deaaad 💀😂").flagged
+
+
 # --- Priority -----------------------------------------------------------------------------------
 
 
 def test_self_harm_wins_over_abuse_and_both_are_listed():
     result = screen("he hit me again and I just want to die")
     assert result.risk == "self_harm"
-    assert set(result.matched) == {"self_harm.want_to_die", "abuse.physical"}
+    assert {"self_harm.want_to_die", "abuse.physical"} <= set(result.matched)
+    assert {"wish_dead", "physical_abuse"} <= set(result.categories)
 
 
-def test_violence_wins_over_abuse_and_both_are_listed():
-    result = screen("he hit me so I'm going to kill him")
-    assert result.risk == "violence"
-    assert set(result.matched) == {"violence.hurt_someone", "abuse.physical"}
+def test_danger_wins_over_violence_and_abuse():
+    result = screen("he hit me and he said he'll kill my dog, i'm going to kill him")
+    assert result.risk == "danger"
+    assert {"danger", "violence", "abuse"} <= {
+        p.risk for p in load_patterns() if p.id in result.matched
+    }
+
+
+def test_a_clear_signal_of_any_risk_wins_over_an_ambiguous_self_harm_one():
+    result = screen("i feel completely hopeless and he hit me")
+    assert (result.risk, result.level) == ("abuse", "act")
+    assert "hopelessness" in result.categories
 
 
 def test_self_harm_wins_over_violence_and_both_are_listed():
@@ -146,8 +372,12 @@ def test_matched_ids_come_in_the_order_of_the_patterns_file():
 
 def test_a_result_is_frozen_and_turns_into_a_plain_dict():
     result = screen("I want to die")
-    assert result.to_dict() == {"risk": "self_harm", "matched": ["self_harm.want_to_die"]}
-    assert screen("hello").to_dict() == {"risk": "none", "matched": []}
+    assert result.to_dict() == {
+        "risk": "self_harm",
+        "matched": ["self_harm.want_to_die"],
+        "level": "act",
+    }
+    assert screen("hello").to_dict() == {"risk": "none", "matched": [], "level": "none"}
     assert not screen("hello").flagged
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.risk = "none"  # type: ignore[misc]
@@ -168,7 +398,7 @@ def test_a_result_is_frozen_and_turns_into_a_plain_dict():
     ],
 )
 def test_apostrophes_of_any_kind_or_none_at_all_are_understood(text):
-    assert screen(text).risk == "self_harm"
+    assert screen(text).self_harm
 
 
 @pytest.mark.parametrize(
@@ -176,7 +406,7 @@ def test_apostrophes_of_any_kind_or_none_at_all_are_understood(text):
     ["i want to diiiiie", "kiiiilllll myselfff", "i wannnaaa dieee", "no reason to liiiive"],
 )
 def test_stretched_letters_are_folded(text):
-    assert screen(text).risk == "self_harm"
+    assert screen(text).self_harm
 
 
 @pytest.mark.parametrize(
@@ -184,7 +414,7 @@ def test_stretched_letters_are_folded(text):
     ["im gonna kms", "i cant go on", "i dont wanna live anymore", "wanna die", "should i just kys"],
 )
 def test_missing_apostrophes_and_chat_abbreviations_are_caught(text):
-    assert screen(text).risk == "self_harm"
+    assert screen(text).self_harm
 
 
 @pytest.mark.parametrize(
@@ -202,13 +432,19 @@ def test_missing_apostrophes_and_chat_abbreviations_are_caught(text):
     ],
 )
 def test_misspellings_leetspeak_and_invisible_characters_are_caught(text):
-    assert screen(text).risk == "self_harm"
+    assert screen(text).self_harm
 
 
 def test_normalise_folds_case_quotes_spaces_and_repeated_letters():
     assert normalise("  Don’t   STOP\u200b\n\tnow!!  ") == "don't stop now!!"
     assert normalise("killing") == "kiling"
     assert normalise("k1ll m3") == "kil me"
+
+
+def test_normalise_joins_letters_spelled_out_one_by_one():
+    assert normalise("i want to d i e") == "i want to die"
+    assert screen("i want to d i e").risk == "self_harm"
+    assert normalise("i am a cat") == "i am a cat"
 
 
 def test_normalise_leaves_numbers_with_units_alone():
@@ -251,13 +487,21 @@ def test_prepared_regexes_fold_doubled_letters_and_make_apostrophes_optional():
 def test_any_input_gives_a_result_and_never_raises(text):
     result = screen(text)  # type: ignore[arg-type]
     assert isinstance(result, ScreenResult)
-    assert result.risk in {"none", "self_harm", "violence", "abuse"}
+    assert result.risk in {
+        "none",
+        "self_harm",
+        "possible_self_harm",
+        "danger",
+        "violence",
+        "abuse",
+    }
+    assert result.level in {"none", "ask", "act"}
 
 
 def test_a_long_message_is_still_screened_to_its_end():
     text = "I miss him and I keep replaying our last trip. " * 200 + "I want to die"
     assert len(text) < MAX_CHARS
-    assert screen(text).risk == "self_harm"
+    assert screen(text).self_harm
 
 
 def test_a_long_message_is_screened_quickly():
@@ -270,13 +514,13 @@ def test_a_long_message_is_screened_quickly():
 
 
 def test_thousands_of_ordinary_messages_can_be_screened_per_second():
-    messages = [t for _, t in POSITIVES] + NEGATIVES
+    messages = [t for _, _, t in RISKS] + SAFES
     screen(messages[0])
-    started = time.perf_counter()
-    for text in messages * 5:
+    started = time.process_time()
+    for text in messages:
         screen(text)
-    per_second = len(messages) * 5 / (time.perf_counter() - started)
-    assert per_second > 1_000  # measured ~10,000/s; the margin keeps slow CI green
+    per_second = len(messages) / (time.process_time() - started)
+    assert per_second > 500  # bench/screen.py measures the budget; the margin keeps busy CI green
 
 
 def test_a_broken_patterns_file_does_not_break_screening(tmp_path, caplog):
@@ -285,12 +529,37 @@ def test_a_broken_patterns_file_does_not_break_screening(tmp_path, caplog):
     assert "risk patterns could not be loaded" in caplog.text
 
 
+def test_nothing_a_person_writes_reaches_the_log_when_screening_fails(tmp_path, caplog):
+    (tmp_path / "risk_patterns.yaml").write_text("patterns: []\n", encoding="utf-8")
+    screen("my secret words about him", directory=tmp_path)
+    assert "secret" not in caplog.text
+
+
 # --- Loading the patterns -------------------------------------------------------------------------
 
 
 def test_patterns_are_compiled_once_and_cached():
     assert load_patterns() is load_patterns()
-    assert len(load_patterns()) > 20
+    assert len(load_patterns()) > 40
+
+
+def test_a_needs_gate_never_hides_a_match_of_its_own_pattern_on_the_sets():
+    gated = [p for p in load_patterns() if p.needs is not None]
+    assert gated
+    texts = [normalise(t) for _, _, t in RISKS] + [normalise(t) for t in SAFES]
+    for pattern in gated:
+        ungated = dataclasses.replace(pattern, needs=None)
+        for text in texts:
+            if ungated.spans(text):
+                assert pattern.needs.search(text), (pattern.id, text)
+
+
+def test_every_category_in_the_file_is_used_by_a_pattern():
+    import yaml
+
+    raw = yaml.safe_load((REPO / "content" / "risk_patterns.yaml").read_text(encoding="utf-8"))
+    used = {p.category for p in load_patterns()}
+    assert set(raw["categories"]) == used
 
 
 def _write_patterns(tmp_path: Path, body: str) -> Path:
@@ -298,53 +567,74 @@ def _write_patterns(tmp_path: Path, body: str) -> Path:
     return tmp_path
 
 
+CATS = "categories:\n  hurt: {risk: abuse, level: act}\n  calm: {flag: safe, cancels: [abuse]}\n"
+
+
 @pytest.mark.parametrize(
     ("body", "entry", "problem"),
     [
         (
-            "patterns:\n  - id: self_harm.bad\n    risk: self_harm\n    match: ['\\b(unclosed']\n",
-            "self_harm.bad",
+            CATS
+            + "patterns:\n  - id: abuse.bad\n    category: hurt\n    match: ['\\b(unclosed']\n",
+            "abuse.bad",
             "invalid regular expression",
         ),
         (
-            "patterns:\n  - id: sadness.x\n    risk: sadness\n    match: [x]\n",
-            "sadness.x",
-            "unknown risk",
+            CATS + "patterns:\n  - {id: abuse.x, category: sadness, match: [x]}\n",
+            "abuse.x",
+            "unknown category",
         ),
-        ("patterns: []\n", "patterns", "non-empty list"),
+        (CATS + "patterns: []\n", "patterns", "at least 1"),
         (
-            "patterns:\n  - {id: abuse.a, risk: abuse, match: [x]}\n"
-            "  - {id: abuse.a, risk: abuse, match: [y]}\n",
+            CATS + "patterns:\n  - {id: abuse.a, category: hurt, match: [x]}\n"
+            "  - {id: abuse.a, category: hurt, match: [y]}\n",
             "abuse.a",
             "duplicate id",
         ),
-        ("patterns:\n  - {id: abuse.a, risk: abuse, match: []}\n", "abuse.a", "'match'"),
-        ("patterns:\n  - {id: abuse.a, risk: abuse}\n", "abuse.a", "'match'"),
+        (CATS + "patterns:\n  - {id: abuse.a, category: hurt, match: []}\n", "abuse.a.match", ""),
+        (CATS + "patterns:\n  - {id: abuse.a, category: hurt}\n", "abuse.a.match", "required"),
         (
-            "patterns:\n  - {id: abuse.a, risk: abuse, match: ['{{nope}} me']}\n",
+            CATS + "patterns:\n  - {id: abuse.a, category: hurt, match: ['{{nope}} me']}\n",
             "abuse.a",
             "unknown fragment",
         ),
-        ("patterns:\n  - {id: abuse.a, risk: violence, match: [x]}\n", "abuse.a", "must start"),
         (
-            "patterns:\n  - {id: abuse.a, risk: abuse, match: [x], unles: [y]}\n",
-            "abuse.a",
-            "unknown field",
+            CATS + "patterns:\n  - {id: abuse.a, category: hurt, match: [x], unles: [y]}\n",
+            "abuse.a.unles",
+            "Extra inputs",
         ),
-        ("patterns:\n  - {risk: abuse, match: [x]}\n", "patterns[0]", "'id'"),
-        ("- just a list\n", "-", "mapping"),
+        (CATS + "patterns:\n  - {category: hurt, match: [x]}\n", "patterns[0].id", "required"),
+        (
+            CATS + "patterns:\n  - {id: abuse.a, category: hurt, level: maybe, match: [x]}\n",
+            "abuse.a.level",
+            "'act' or 'ask'",
+        ),
+        (
+            CATS + "patterns:\n  - {id: safe.a, category: calm, level: act, match: [x]}\n",
+            "safe.a",
+            "level only makes sense",
+        ),
+        (
+            "categories:\n  odd: {risk: abuse}\n"
+            "patterns:\n  - {id: a.b, category: odd, match: [x]}\n",
+            "categories.odd",
+            "needs a level",
+        ),
+        ("- just a list\n", "-", "valid dictionary"),
     ],
     ids=[
         "invalid regex",
-        "unknown risk",
+        "unknown category",
         "empty list",
         "duplicate id",
         "empty match",
         "missing match",
         "unknown fragment",
-        "id not prefixed by risk",
         "misspelt field",
         "missing id",
+        "unknown level",
+        "level on a flag",
+        "risk without level",
         "not a mapping",
     ],
 )
@@ -367,11 +657,59 @@ def test_a_missing_patterns_file_is_refused(tmp_path):
 def test_fragments_are_shared_between_patterns(tmp_path):
     directory = _write_patterns(
         tmp_path,
-        "fragments:\n  who: (?:he|she)\n"
-        "patterns:\n  - id: abuse.kick\n    risk: abuse\n    match: ['\\b{{who}} kicked me\\b']\n",
+        CATS + "fragments:\n  who: (?:he|she)\n"
+        "patterns:\n  - id: abuse.kick\n    category: hurt\n"
+        "    match: ['\\b{{who}} kicked me\\b']\n",
     )
     assert screen("she kicked me", directory=directory).matched == ("abuse.kick",)
     assert screen("it kicked me", directory=directory).risk == "none"
+
+
+def test_a_cancelling_category_removes_the_matches_it_overlaps(tmp_path):
+    directory = _write_patterns(
+        tmp_path,
+        CATS + "patterns:\n  - {id: abuse.kick, category: hurt, match: ['kicked me']}\n"
+        "  - {id: safe.no, category: calm, match: ['never kicked me']}\n",
+    )
+    assert screen("he kicked me", directory=directory).risk == "abuse"
+    result = screen("he never kicked me", directory=directory)
+    assert result.risk == "none"
+    assert result.safe
+
+
+def test_a_needs_regex_that_finds_nothing_skips_the_pattern(tmp_path):
+    directory = _write_patterns(
+        tmp_path,
+        CATS
+        + "patterns:\n  - {id: abuse.kick, category: hurt, needs: zzz, match: ['kicked me']}\n",
+    )
+    assert screen("he kicked me", directory=directory).risk == "none"
+    assert screen("zzz he kicked me", directory=directory).risk == "abuse"
+
+
+# --- The command line ---------------------------------------------------------------------------
+
+
+def test_the_screen_command_prints_one_json_line_per_input_line():
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "screen"],
+        input="I want to die\nhello\nwhats the point of anything anymore\nhe broke into my flat\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        timeout=60,
+    ).stdout.splitlines()
+    rows = [json.loads(line) for line in out]
+    assert [set(r) for r in rows] == [{"risk", "matched", "level"}] * 4
+    assert [(r["risk"], r["level"]) for r in rows] == [
+        ("self_harm", "act"),
+        ("none", "none"),
+        ("possible_self_harm", "ask"),
+        ("danger", "act"),
+    ]
 
 
 # --- Purity -------------------------------------------------------------------------------------
