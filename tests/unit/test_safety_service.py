@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +21,7 @@ from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
 from bot.services.safety import (
+    ASK_ANSWERS,
     ASK_NO,
     ASK_UNSURE,
     ASK_YES,
@@ -27,9 +32,12 @@ from bot.services.safety import (
 from bot.services.safety_plan import SafetyPlanService
 from bot.services.urge import UrgeService
 from content import load_content
+from content.loader import Markup, load_texts
 from content.safety_plan import load_safety_plan
 from content.screen import ScreenResult
 from content.vocab import AbuseAnswer, Goal
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -485,3 +493,62 @@ async def test_cancelling_one_persons_drafts_leaves_anothers(urges, intake, migr
     assert await urges.cancel_held_drafts(43) is False
     async with migrated_db.sessions() as session:
         assert (await session.scalars(select(Urge.draft))).all() == ["coffee?"]
+
+
+# --- the texts ------------------------------------------------------------------------------------
+
+
+def test_the_direct_question_is_asked_plainly_with_three_short_answers():
+    texts = load_texts()
+    assert "Are you thinking about ending your life?" in texts.render("safety2.ask.question")
+    buttons = [texts.render(f"safety2.ask.{a}") for a in ASK_ANSWERS]
+    assert buttons == ["Yes", "No, I'm safe — just hurting", "I'm not sure"]
+
+
+def test_the_danger_reply_gives_the_emergency_number_then_the_lines_then_the_checklist():
+    texts = load_texts()
+    checklist = Markup(texts.render("safety2.danger.checklist"))
+    reply = texts.render("safety2.danger.reply", emergency="999",
+                         lines=Markup("<b>Refuge</b> 0808"), checklist=checklist)  # fmt: skip
+    assert "If you are in immediate danger, call <b>999</b>" in reply
+    assert reply.index("999") < reply.index("Refuge") < reply.index("Staying safe")
+    for step in ("safe place", "Someone to tell", "charged", "evidence", "Block and report"):
+        assert step.lower() in checklist.lower(), step
+    assert len(reply) < 1000
+
+
+def test_the_danger_reply_coaches_nothing_about_the_relationship():
+    texts = load_texts()
+    checklist = Markup(texts.render("safety2.danger.checklist"))
+    danger = " ".join(texts.render(t, emergency="1", lines="", checklist=checklist)
+                      for t in ("safety2.danger.reply", "safety2.danger.reply_formatted",
+                                "safety2.danger.reply_no_emergency"))  # fmt: skip
+    assert not re.search(r"no contact|get back|reach out|text them|message them", danger, re.I)
+
+
+def test_the_health_nudge_is_practical_not_alarming():
+    nudge = load_texts().render("safety2.health.nudge")
+    assert not re.search(r"crisis|emergency|danger|helpline", nudge, re.I)
+    assert re.search(r"eat", nudge) and re.search(r"sleep|night", nudge)
+
+
+def test_the_youth_note_points_to_a_trusted_adult_and_keeps_the_door_open():
+    note = load_texts().render("safety2.youth.note")
+    assert "trusted adult" in note and "welcome" in note
+    assert "{lines}" not in load_texts().render("safety2.youth.lines", lines="x")
+
+
+def test_the_bot_says_it_is_an_automated_coach_not_a_person():
+    texts = load_texts()
+    for text_id in ("safety2.bot.disclosure", "safety2.bot.asked"):
+        assert "automated coach, not a person" in texts.render(text_id)
+
+
+def test_the_safety_texts_share_no_long_run_of_words_with_the_articles():
+    tool = Path("/work/shared/tools/verbatim-check")
+    if not tool.exists():
+        pytest.skip("the verbatim checker is not on this machine")
+    files = ["content/texts_safety2.yaml", "content/safety_plan.yaml"]
+    result = subprocess.run([sys.executable, str(tool), "8", *files], cwd=ROOT,
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stdout
