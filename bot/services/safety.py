@@ -204,14 +204,18 @@ class SafetyService:
         A hold already open keeps its start time."""
         now = self.clock.now()
         async with self.db.transaction() as session:
-            user = await q.get_user(session, user_id)
-            if user is None:
-                return UNKNOWN
-            profile = await q.get_or_create_profile(session, user_id, now)
-            if not profile.safety_hold:
-                profile.safety_hold = True
-                profile.safety_hold_since = now
-            return _view(profile, user.language_code)
+            return await self._open_hold(session, user_id, now)
+
+    @staticmethod
+    async def _open_hold(session: AsyncSession, user_id: int, now: datetime) -> SafetyView:
+        user = await q.get_user(session, user_id)
+        if user is None:
+            return UNKNOWN
+        profile = await q.get_or_create_profile(session, user_id, now)
+        if not profile.safety_hold:
+            profile.safety_hold = True
+            profile.safety_hold_since = now
+        return _view(profile, user.language_code)
 
     async def lift_hold(self, user_id: int) -> bool:
         """ "I'm safe now": check-ins go back to normal. True if a hold was open."""
@@ -443,18 +447,20 @@ class SafetyService:
             raise ValueError(answer)
         now = self.clock.now()
         async with self.db.transaction() as session:
-            if await q.get_user(session, user_id) is None:
+            user = await q.get_user(session, user_id)
+            if user is None:
                 return None
             state = await self._state(session, user_id, now)
             state.answer = answer
             state.answered_at = now
             state.updated_at = now
-            missing_plan = await _plan_incomplete(session, user_id)
-        if answer == ASK_NO:
-            return AskOutcome(answer, ACT_CONTINUE, await self.view(user_id), False)
-        view = await self.open_hold(user_id)
-        action = ACT_CRISIS if answer == ASK_YES else ACT_CARE
-        return AskOutcome(answer, action, view, missing_plan)
+            if answer == ASK_NO:
+                profile = await q.get_profile(session, user_id)
+                return AskOutcome(answer, ACT_CONTINUE, _view(profile, user.language_code), False)
+            # Yes and Not sure both hold the coaching nudges; the replies differ in tone.
+            view = await self._open_hold(session, user_id, now)
+            action = ACT_CRISIS if answer == ASK_YES else ACT_CARE
+            return AskOutcome(answer, action, view, await _plan_incomplete(session, user_id))
 
 
 def _accepted_fields(factory: Callable[..., Any]) -> frozenset[str]:
