@@ -345,7 +345,9 @@ class SafetyService:
 
     async def record_signal(self, user_id: int, result: Any) -> bool:
         """Keep a screen result's outcome (never the text) for SIGNAL_WINDOW, and forget the
-        person's older ones. Results that found nothing at all are not stored. True if stored;
+        person's older ones. Store each message's own result, not the one combined with the
+        recent ones, so an escalation never feeds on itself: read `recent_results` first,
+        combine, then record. Results that found nothing at all are not stored. True if stored;
         False if there was nothing to keep or the person is unknown."""
         now = self.clock.now()
         signal = signal_of(result, now)
