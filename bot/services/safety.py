@@ -108,13 +108,16 @@ class Signal:
     flags: frozenset[str]
 
     def fields(self) -> dict[str, Any]:
-        """The screen result's fields, by name (`health`, `minor`, `leverage` as booleans)."""
+        """The screen result's fields, by name: the flags both as booleans (`health`,
+        `minor`, `leverage`) and as `flags`, a tuple of names; a result type takes the ones it
+        has."""
         return {
             "risk": self.risk,
             "level": self.level,
             "matched": self.matched,
             "categories": self.categories,
             **{flag: flag in self.flags for flag in SIGNAL_FLAGS},
+            "flags": tuple(flag for flag in SIGNAL_FLAGS if flag in self.flags),
         }
 
 
@@ -158,7 +161,9 @@ def signal_of(result: Any, at: datetime) -> Signal:
     level = getattr(result, "level", None)
     if level is None:  # a result from a screen without levels: a risk is a clear signal
         level = "none" if risk == "none" else "act"
-    flags = frozenset(flag for flag in SIGNAL_FLAGS if getattr(result, flag, False))
+    flags = frozenset(flag for flag in SIGNAL_FLAGS if getattr(result, flag, False) is True)
+    # ...or the same flags as one collection of names.
+    flags |= frozenset(_text_field(getattr(result, "flags", None))) & frozenset(SIGNAL_FLAGS)
     return Signal(
         at=at,
         risk=risk,
@@ -470,7 +475,7 @@ def _accepted_fields(factory: Callable[..., Any]) -> frozenset[str]:
     given every stored field."""
     if dataclasses.is_dataclass(factory):
         return frozenset(f.name for f in dataclasses.fields(factory) if f.init)
-    return frozenset(("risk", "level", "matched", "categories", *SIGNAL_FLAGS))
+    return frozenset(("risk", "level", "matched", "categories", *SIGNAL_FLAGS))  # not `flags`
 
 
 async def _plan_incomplete(session: AsyncSession, user_id: int) -> bool:

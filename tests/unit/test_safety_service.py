@@ -288,6 +288,25 @@ async def test_stored_outcomes_rebuild_the_current_screen_result_too(safety, int
     assert signal.level == "act"  # a risk from a screen without levels counts as clear
 
 
+@dataclass(frozen=True)
+class FlagSetResult:
+    """Stands in for a screen result that carries its flags as one collection of names."""
+
+    risk: str = "none"
+    level: str = "none"
+    flags: tuple[str, ...] = ()
+
+
+async def test_flags_given_as_a_collection_of_names_are_kept_too(safety, intake):
+    await register(intake)
+    await safety.record_signal(42, FlagSetResult(flags=("leverage", "health", "unknown")))
+    (signal,) = await safety.recent_signals(42)
+    assert signal.flags == {"leverage", "health"}
+    assert await safety.recent_results(42, FlagSetResult) == [
+        FlagSetResult(flags=("health", "leverage"))
+    ]
+
+
 async def test_a_result_that_found_nothing_is_not_stored(safety, intake):
     await register(intake)
     assert await safety.record_signal(42, LevelledResult()) is False
