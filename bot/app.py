@@ -183,6 +183,8 @@ def configure_logging(level: str, secrets: list[str | None] | None = None) -> No
     # httpx logs every request URL, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The SQLite driver logs every statement's parameters at DEBUG: people's words among them.
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
 
 
 def run(settings: Settings) -> None:

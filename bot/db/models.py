@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -267,4 +268,55 @@ class ConversationState(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     state: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SafetyState(Base):
+    """What the bot knows about a person's safety beyond the intake's answers: whether they said
+    they are under 18, when danger from their ex was reported, and the direct question ("Are
+    you thinking about ending your life?"): when it was last asked and how it was answered.
+    Only outcomes are kept, never the words that led to them."""
+
+    __tablename__ = "safety_states"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    is_minor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    danger_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answer: Mapped[str | None] = mapped_column(String(8))  # yes | no | unsure
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RiskSignal(Base):
+    """One screen outcome for a recent message, kept a short while so that signals spread over
+    several messages count together. The message itself is never stored: only when, the risk,
+    the level, the matched pattern ids, the categories and the non-crisis flags."""
+
+    __tablename__ = "risk_signals"
+    __table_args__ = (Index("ix_risk_signals_user_id_at", "user_id", "at"),)
+
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    risk: Mapped[str] = mapped_column(String(24))
+    level: Mapped[str] = mapped_column(String(8))
+    matched: Mapped[list[str]] = mapped_column(JSON)
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    flags: Mapped[list[str]] = mapped_column(JSON)  # health | minor | leverage
+
+
+class SafetyPlanPart(Base):
+    """One part of the person's safety plan (Stanley and Brown's six parts), in their own
+    words. Shown first in a crisis reply, exported with everything else, deleted with them."""
+
+    __tablename__ = "safety_plan_parts"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    part: Mapped[str] = mapped_column(String(24), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -2,22 +2,34 @@
 
 A crisis message opens a safety hold: scheduled check-ins become a gentle daily "how are you?"
 until the person says they are safe. An abuse disclosure switches the program to moving on, for
-good, and never loses the person's place in the intake. No message text is stored here.
+good, and never loses the person's place in the intake. Danger from the ex does the same and is
+remembered, so that no feature offers reconnecting again (`reconnection_blocked`).
+
+The screen's outcomes for a person's last half hour of messages are kept (`risk_signals`) so
+that signals spread over several messages count together; the direct question ("Are you
+thinking about ending your life?") and its answer, and whether the person said they are under
+18, live in `safety_states`. No message text is stored here, ever.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
-from bot.db.models import Checkin, Profile
+from bot.db.models import Checkin, Profile, RiskSignal, SafetyPlanPart, SafetyState
 from bot.services.intake import local_today, step_after
 from content.helplines import load_helplines
+from content.safety_plan import load_safety_plan
+from content.screen import ScreenResult
 from content.vocab import AbuseAnswer, Goal
 
 # The country setting for "somewhere else": ISO 3166's code for an unknown region. The person's
@@ -26,6 +38,23 @@ INTERNATIONAL = "zz"
 MOVE_ON_PHASE = "move_on"
 # A check-in sent as a gentle safety ask while on hold: not one to answer with taps later.
 HELD = "held"
+
+# The screen counts signals across a person's recent messages: this is how far back they reach.
+# The bot's own default, long enough to span one conversation.
+SIGNAL_WINDOW = timedelta(minutes=30)
+# Risks that mean the ex is not safe to be close to: reconnecting is never suggested again.
+UNSAFE_EX_RISKS = frozenset({"abuse", "danger"})
+# The non-crisis flags a screen result may carry, stored beside its risk.
+SIGNAL_FLAGS = ("health", "minor", "leverage")
+# The answers to the direct question, in the order the buttons show them.
+ASK_YES, ASK_NO, ASK_UNSURE = "yes", "no", "unsure"
+ASK_ANSWERS = (ASK_YES, ASK_NO, ASK_UNSURE)
+# After "No, I'm safe — just hurting", the same kind of unclear message is not asked about
+# again for this long (the bot's own default: asking on every sad message would feel like
+# not being believed). A clear signal still gets crisis care at once.
+ASK_QUIET = SIGNAL_WINDOW
+# What the bot does after each answer.
+ACT_CRISIS, ACT_CONTINUE, ACT_CARE = "crisis", "continue", "care"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +98,96 @@ def _view(profile: Profile | None, language_code: str | None) -> SafetyView:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One stored screen outcome: enough to rebuild the screen's result, never the text."""
+
+    at: datetime
+    risk: str
+    level: str
+    matched: tuple[str, ...]
+    categories: tuple[str, ...]
+    flags: frozenset[str]
+
+    def fields(self) -> dict[str, Any]:
+        """The screen result's fields, by name: the flags both as booleans (`health`,
+        `minor`, `leverage`) and as `flags`, a tuple of names; a result type takes the ones it
+        has."""
+        return {
+            "risk": self.risk,
+            "level": self.level,
+            "matched": self.matched,
+            "categories": self.categories,
+            **{flag: flag in self.flags for flag in SIGNAL_FLAGS},
+            "flags": tuple(flag for flag in SIGNAL_FLAGS if flag in self.flags),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyFacts:
+    """What the bot knows about a person's safety beyond the intake's answers."""
+
+    is_minor: bool = False
+    danger_reported_at: datetime | None = None
+    asked_at: datetime | None = None
+    answer: str | None = None
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AskOutcome:
+    """After an answer to the direct question: what to do next.
+
+    `action` is "crisis" (Yes: crisis care, the hold open), "continue" (No: carry on with the
+    flow, no hold) or "care" (Not sure: care, the helplines and a gentle hold). `offer_plan`:
+    the person's safety plan still has parts to fill in, so offering it makes sense."""
+
+    answer: str
+    action: str
+    view: SafetyView
+    offer_plan: bool
+
+
+def _text_field(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def signal_of(result: Any, at: datetime) -> Signal:
+    """A screen result (any object with `risk`, and as many of `level`, `matched`,
+    `categories`, `health`, `minor`, `leverage` as it has) as a storable signal."""
+    risk = str(getattr(result, "risk", "none"))
+    level = getattr(result, "level", None)
+    if level is None:  # a result from a screen without levels: a risk is a clear signal
+        level = "none" if risk == "none" else "act"
+    flags = frozenset(flag for flag in SIGNAL_FLAGS if getattr(result, flag, False) is True)
+    # ...or the same flags as one collection of names.
+    flags |= frozenset(_text_field(getattr(result, "flags", None))) & frozenset(SIGNAL_FLAGS)
+    return Signal(
+        at=at,
+        risk=risk,
+        level=str(level),
+        matched=_text_field(getattr(result, "matched", ())),
+        categories=_text_field(getattr(result, "categories", ())),
+        flags=flags,
+    )
+
+
+def _facts(state: SafetyState | None) -> SafetyFacts:
+    if state is None:
+        return SafetyFacts()
+    return SafetyFacts(
+        is_minor=state.is_minor,
+        danger_reported_at=state.danger_reported_at,
+        asked_at=state.asked_at,
+        answer=state.answer,
+        answered_at=state.answered_at,
+    )
+
+
 def supported_countries() -> list[tuple[str, str]]:
     """(code, name) of every country with its own helplines, in the file's order."""
     return [(code, c.name) for code, c in load_helplines().countries.items()]
@@ -92,14 +211,18 @@ class SafetyService:
         A hold already open keeps its start time."""
         now = self.clock.now()
         async with self.db.transaction() as session:
-            user = await q.get_user(session, user_id)
-            if user is None:
-                return UNKNOWN
-            profile = await q.get_or_create_profile(session, user_id, now)
-            if not profile.safety_hold:
-                profile.safety_hold = True
-                profile.safety_hold_since = now
-            return _view(profile, user.language_code)
+            return await self._open_hold(session, user_id, now)
+
+    @staticmethod
+    async def _open_hold(session: AsyncSession, user_id: int, now: datetime) -> SafetyView:
+        user = await q.get_user(session, user_id)
+        if user is None:
+            return UNKNOWN
+        profile = await q.get_or_create_profile(session, user_id, now)
+        if not profile.safety_hold:
+            profile.safety_hold = True
+            profile.safety_hold_since = now
+        return _view(profile, user.language_code)
 
     async def lift_hold(self, user_id: int) -> bool:
         """ "I'm safe now": check-ins go back to normal. True if a hold was open."""
@@ -128,21 +251,26 @@ class SafetyService:
         now); anywhere else it stays where it was. None if the person is unknown."""
         now = self.clock.now()
         async with self.db.transaction() as session:
-            user = await q.get_user(session, user_id)
-            if user is None:
-                return None
-            profile = await q.get_or_create_profile(session, user_id, now)
-            newly = profile.abuse is not AbuseAnswer.YES or profile.goal is not Goal.MOVE_ON
-            profile.abuse = AbuseAnswer.YES
-            profile.goal = Goal.MOVE_ON
-            if profile.phase != MOVE_ON_PHASE:
-                newly = True
-                profile.phase = MOVE_ON_PHASE
-                profile.phase_started_on = local_today(profile, now, self.default_tz)
-            if profile.intake_step in ("abuse", "goal"):
-                profile.intake_step = step_after("abuse", profile)
-            profile.updated_at = now
-            return AbuseOutcome(_view(profile, user.language_code), newly, profile.intake_step)
+            return await self._record_abuse(session, user_id, now)
+
+    async def _record_abuse(
+        self, session: AsyncSession, user_id: int, now: datetime
+    ) -> AbuseOutcome | None:
+        user = await q.get_user(session, user_id)
+        if user is None:
+            return None
+        profile = await q.get_or_create_profile(session, user_id, now)
+        newly = profile.abuse is not AbuseAnswer.YES or profile.goal is not Goal.MOVE_ON
+        profile.abuse = AbuseAnswer.YES
+        profile.goal = Goal.MOVE_ON
+        if profile.phase != MOVE_ON_PHASE:
+            newly = True
+            profile.phase = MOVE_ON_PHASE
+            profile.phase_started_on = local_today(profile, now, self.default_tz)
+        if profile.intake_step in ("abuse", "goal"):
+            profile.intake_step = step_after("abuse", profile)
+        profile.updated_at = now
+        return AbuseOutcome(_view(profile, user.language_code), newly, profile.intake_step)
 
     async def set_country(self, user_id: int, country: str) -> bool:
         """Remember which country's helplines to show. False if the person is unknown."""
@@ -156,3 +284,204 @@ class SafetyService:
             profile.country = country
             profile.updated_at = now
             return True
+
+    # --- danger from the ex, and age ----------------------------------------------------------
+
+    async def record_danger(self, user_id: int) -> AbuseOutcome | None:
+        """Danger from the ex (threats, stalking, a break-in, fear of them): remembered, and the
+        program moves to letting go exactly as after an abuse disclosure, so no feature offers
+        reconnecting again. None if the person is unknown."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            outcome = await self._record_abuse(session, user_id, now)
+            if outcome is None:
+                return None
+            state = await self._state(session, user_id, now)
+            if state.danger_reported_at is None:
+                state.danger_reported_at = now
+            state.updated_at = now
+            return outcome
+
+    async def record_minor(self, user_id: int, is_minor: bool = True) -> bool:
+        """The person said they are under 18 (or, with False, that they are not). True if this
+        changed what was known; False if unchanged or the person is unknown."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            if await q.get_user(session, user_id) is None:
+                return False
+            state = await self._state(session, user_id, now)
+            if state.is_minor == is_minor:
+                return False
+            state.is_minor = is_minor
+            state.updated_at = now
+            return True
+
+    async def facts(self, user_id: int) -> SafetyFacts:
+        async with self.db.sessions() as session:
+            return _facts(await session.get(SafetyState, user_id))
+
+    async def reconnection_blocked(self, user_id: int) -> bool:
+        """True once abuse or danger from the ex is known: disclosed in the intake or in a
+        message, reported as danger, or among the person's recent screen outcomes. Every
+        feature that would suggest reaching out, rebuilding contact or getting back together
+        asks this first."""
+        now = self.clock.now()
+        async with self.db.sessions() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is not None and profile.abuse is AbuseAnswer.YES:
+                return True
+            state = await session.get(SafetyState, user_id)
+            if state is not None and state.danger_reported_at is not None:
+                return True
+            recent = select(RiskSignal.id).where(
+                RiskSignal.user_id == user_id,
+                RiskSignal.at >= now - SIGNAL_WINDOW,
+                RiskSignal.risk.in_(sorted(UNSAFE_EX_RISKS)),
+            )
+            return bool(await session.scalar(select(exists(recent))))
+
+    @staticmethod
+    async def _state(session: AsyncSession, user_id: int, now: datetime) -> SafetyState:
+        state = await session.get(SafetyState, user_id)
+        if state is None:
+            state = SafetyState(user_id=user_id, is_minor=False, updated_at=now)
+            session.add(state)
+        return state
+
+    # --- recent risk signals ------------------------------------------------------------------
+
+    async def record_signal(self, user_id: int, result: Any) -> bool:
+        """Keep a screen result's outcome (never the text) for SIGNAL_WINDOW, and forget the
+        person's older ones. Store each message's own result, not the one combined with the
+        recent ones, so an escalation never feeds on itself: read `recent_results` first,
+        combine, then record. Results that found nothing at all are not stored. True if stored;
+        False if there was nothing to keep or the person is unknown."""
+        now = self.clock.now()
+        signal = signal_of(result, now)
+        if not (signal.flags or signal.categories) and signal.risk == signal.level == "none":
+            return False
+        async with self.db.transaction() as session:
+            if await q.get_user(session, user_id) is None:
+                return False
+            await session.execute(
+                delete(RiskSignal).where(
+                    RiskSignal.user_id == user_id, RiskSignal.at < now - SIGNAL_WINDOW
+                )
+            )
+            session.add(
+                RiskSignal(
+                    user_id=user_id,
+                    at=now,
+                    risk=signal.risk,
+                    level=signal.level,
+                    matched=list(signal.matched),
+                    categories=list(signal.categories),
+                    flags=sorted(signal.flags),
+                )
+            )
+            return True
+
+    async def recent_signals(self, user_id: int) -> list[Signal]:
+        """The person's stored outcomes from the last SIGNAL_WINDOW, oldest first."""
+        now = self.clock.now()
+        async with self.db.sessions() as session:
+            rows = await session.scalars(
+                select(RiskSignal)
+                .where(RiskSignal.user_id == user_id, RiskSignal.at >= now - SIGNAL_WINDOW)
+                .order_by(RiskSignal.at, RiskSignal.id)
+            )
+            return [
+                Signal(
+                    at=row.at,
+                    risk=row.risk,
+                    level=row.level,
+                    matched=tuple(row.matched or ()),
+                    categories=tuple(row.categories or ()),
+                    flags=frozenset(row.flags or ()),
+                )
+                for row in rows
+            ]
+
+    async def recent_results(self, user_id: int, factory: Callable[..., Any] | None = None) -> list:
+        """The recent signals rebuilt as screen results (oldest first), ready for the screen's
+        combine. `factory` defaults to `content.screen.ScreenResult`; only the fields it has
+        are passed, so the stored form outlives changes to the result's shape."""
+        factory = factory or ScreenResult
+        accepted = _accepted_fields(factory)
+        return [
+            factory(**{k: v for k, v in signal.fields().items() if k in accepted})
+            for signal in await self.recent_signals(user_id)
+        ]
+
+    async def forget_old_signals(self, now: datetime) -> int:
+        """Everyone's outcomes older than SIGNAL_WINDOW, removed (for the tick): a person who
+        stopped writing leaves nothing behind for long."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                delete(RiskSignal).where(RiskSignal.at < now - SIGNAL_WINDOW)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # --- the direct question ------------------------------------------------------------------
+
+    async def should_ask(self, user_id: int) -> bool:
+        """Whether an unclear message should get the direct question now: not if the person
+        answered "No, I'm safe" within ASK_QUIET (a clear signal gets care regardless)."""
+        now = self.clock.now()
+        facts = await self.facts(user_id)
+        return not (
+            facts.answer == ASK_NO
+            and facts.answered_at is not None
+            and facts.answered_at >= now - ASK_QUIET
+        )
+
+    async def asked(self, user_id: int) -> bool:
+        """The direct question was just sent. False if the person is unknown."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            if await q.get_user(session, user_id) is None:
+                return False
+            state = await self._state(session, user_id, now)
+            state.asked_at = now
+            state.updated_at = now
+            return True
+
+    async def answer_ask(self, user_id: int, answer: str) -> AskOutcome | None:
+        """Record the answer to "Are you thinking about ending your life?".
+
+        Yes: crisis care and the safety hold. No: noted, no hold, the flow carries on.
+        Not sure: care, the helplines, the safety plan offered, and the (gentle) hold.
+        None if the person is unknown."""
+        if answer not in ASK_ANSWERS:
+            raise ValueError(answer)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            user = await q.get_user(session, user_id)
+            if user is None:
+                return None
+            state = await self._state(session, user_id, now)
+            state.answer = answer
+            state.answered_at = now
+            state.updated_at = now
+            if answer == ASK_NO:
+                profile = await q.get_profile(session, user_id)
+                return AskOutcome(answer, ACT_CONTINUE, _view(profile, user.language_code), False)
+            # Yes and Not sure both hold the coaching nudges; the replies differ in tone.
+            view = await self._open_hold(session, user_id, now)
+            action = ACT_CRISIS if answer == ASK_YES else ACT_CARE
+            return AskOutcome(answer, action, view, await _plan_incomplete(session, user_id))
+
+
+def _accepted_fields(factory: Callable[..., Any]) -> frozenset[str]:
+    """The keyword arguments a result type takes: a dataclass's init fields; anything else is
+    given every stored field."""
+    if dataclasses.is_dataclass(factory):
+        return frozenset(f.name for f in dataclasses.fields(factory) if f.init)
+    return frozenset(("risk", "level", "matched", "categories", *SIGNAL_FLAGS))  # not `flags`
+
+
+async def _plan_incomplete(session: AsyncSession, user_id: int) -> bool:
+    filled = await session.scalars(
+        select(SafetyPlanPart.part).where(SafetyPlanPart.user_id == user_id)
+    )
+    return bool(set(load_safety_plan().ids) - set(filled))

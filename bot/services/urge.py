@@ -326,6 +326,24 @@ class UrgeService:
         progress = await self.intake.answer(user_id, "checkin_hour", hour, advance=False)
         return progress.profile.checkin_hour if progress.profile.checkin_hour is not None else hour
 
+    async def cancel_held_drafts(self, user_id: int) -> bool:
+        """Once reaching out is no longer safe (abuse or danger from the ex): every draft the
+        person is holding is let go, its follow-up no longer due, and any other kept draft is
+        forgotten. The urges and their outcomes stay. True if a held draft was cancelled (so the
+        person can be told kindly that it won't come back)."""
+        async with self.db.transaction() as session:
+            held = await session.execute(
+                update(Urge)
+                .where(Urge.user_id == user_id, Urge.follow_up_at.is_not(None))
+                .values(follow_up_at=None, draft=None)
+            )
+            await session.execute(
+                update(Urge)
+                .where(Urge.user_id == user_id, Urge.draft.is_not(None))
+                .values(draft=None)
+            )
+            return bool(held.rowcount)  # type: ignore[attr-defined]
+
     # --- the tick's part -------------------------------------------------------------------------
 
     async def claim_follow_ups(self, now: datetime, limit: int = 500) -> list[FollowUp]:

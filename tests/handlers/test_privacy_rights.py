@@ -15,7 +15,10 @@ from bot.db.models import (
     ConversationState,
     JournalEntry,
     Profile,
+    RiskSignal,
     RiskyDay,
+    SafetyPlanPart,
+    SafetyState,
     Urge,
     User,
 )
@@ -53,6 +56,12 @@ async def fill_every_table(person: Person, user_id: int) -> None:
                        answered_at=now),
                 ConversationState(name="other_flow", key=encode_key((user_id, user_id)),
                                   state='"waiting"', updated_at=now),
+                SafetyState(user_id=user_id, is_minor=False, danger_reported_at=now,
+                            updated_at=now),
+                RiskSignal(user_id=user_id, at=now, risk="danger", level="act",
+                           matched=["danger.threat"], categories=["threat"], flags=[]),
+                SafetyPlanPart(user_id=user_id, part="helpers", text="Sam, any time",
+                               updated_at=now),
             ]
         )  # fmt: skip
 
