@@ -160,9 +160,9 @@ def signal_of(result: Any, at: datetime) -> Signal:
     """A screen result (any object with `risk`, and as many of `level`, `matched`,
     `categories`, `health`, `minor`, `leverage` as it has) as a storable signal."""
     risk = str(getattr(result, "risk", "none"))
-    level = getattr(result, "level", None)
-    if level is None:  # a result from a screen without levels: a risk is a clear signal
-        level = "none" if risk == "none" else "act"
+    level = getattr(result, "level", None) or "none"
+    if level == "none" and risk != "none":  # a risk given without a level is a clear signal
+        level = "act"
     flags = frozenset(flag for flag in SIGNAL_FLAGS if getattr(result, flag, False) is True)
     # ...or the same flags as one collection of names.
     flags |= frozenset(_text_field(getattr(result, "flags", None))) & frozenset(SIGNAL_FLAGS)

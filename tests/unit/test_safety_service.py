@@ -34,7 +34,7 @@ from bot.services.urge import UrgeService
 from content import load_content
 from content.loader import Markup, load_texts
 from content.safety_plan import load_safety_plan
-from content.screen import ScreenResult
+from content.screen import ScreenResult, screen
 from content.vocab import AbuseAnswer, Goal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -280,12 +280,18 @@ async def test_a_screen_outcome_is_kept_without_the_text_and_rebuilt_as_a_result
     assert row.flags == ["health"]
 
 
-async def test_stored_outcomes_rebuild_the_current_screen_result_too(safety, intake):
+async def test_stored_outcomes_rebuild_the_screens_own_result(safety, intake):
+    await register(intake)
+    found = screen("I want to kill myself")
+    await safety.record_signal(42, found)
+    assert await safety.recent_results(42) == [found]
+
+
+async def test_a_risk_given_without_a_level_is_stored_as_a_clear_signal(safety, intake):
     await register(intake)
     await safety.record_signal(42, ScreenResult("self_harm", ("self_harm.direct",)))
-    assert await safety.recent_results(42) == [ScreenResult("self_harm", ("self_harm.direct",))]
     (signal,) = await safety.recent_signals(42)
-    assert signal.level == "act"  # a risk from a screen without levels counts as clear
+    assert signal.level == "act"
 
 
 @dataclass(frozen=True)
