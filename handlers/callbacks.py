@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 MAX_BYTES = 64
 _PART = re.compile(r"^[a-z][a-z0-9_]*$")
-_ARG = re.compile(r"^[A-Za-z0-9_+\-./]*$")
+# No run of 19 digits or more: every id the bot puts in a button fits a 64-bit column, so a
+# longer number can only be forged, and would overflow the database if it reached a query.
+_NO_HUGE_NUMBER = r"(?!.*\d{19})"
+_ARG = re.compile(rf"^{_NO_HUGE_NUMBER}[A-Za-z0-9_+\-./]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,5 +54,9 @@ def decode(data: str | None) -> Callback | None:
 def pattern(area: str, action: str | None = None) -> re.Pattern[str]:
     """A regex for CallbackQueryHandler matching one area, or one action within it."""
     if action is None:
-        return re.compile(rf"^{re.escape(area)}:[a-z][a-z0-9_]*:[A-Za-z0-9_+\-./]*$")
-    return re.compile(rf"^{re.escape(area)}:{re.escape(action)}:[A-Za-z0-9_+\-./]*$")
+        return re.compile(
+            rf"^{re.escape(area)}:[a-z][a-z0-9_]*:{_NO_HUGE_NUMBER}[A-Za-z0-9_+\-./]*$"
+        )
+    return re.compile(
+        rf"^{re.escape(area)}:{re.escape(action)}:{_NO_HUGE_NUMBER}[A-Za-z0-9_+\-./]*$"
+    )
