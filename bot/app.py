@@ -163,6 +163,9 @@ class CoachApplication(Application):  # type: ignore[type-arg]
         update_id = update.update_id if isinstance(update, Update) else None
         try:
             if isinstance(update, Update) and not is_private(update):
+                if update_id in self._held:  # nothing from a group is kept, not even its id
+                    self._held.discard(update_id)
+                    await self.inbox.forget(update_id)
                 await answer_outside_private(self.bot, self.services.content.texts, update)
                 return
             user = update.effective_user if isinstance(update, Update) else None

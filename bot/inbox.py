@@ -134,6 +134,12 @@ class Inbox:
                 .values(processed_at=self.clock.now(), payload=None)
             )
 
+    async def forget(self, update_id: int) -> None:
+        """Remove an update that is not for the bot to keep (one from outside a private chat):
+        nothing of it stays, not even who sent it."""
+        async with self.db.transaction() as session:
+            await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id == update_id))
+
     async def heartbeat(self, update_ids: Iterable[int]) -> None:
         """Renew this process's claim on the updates it still holds."""
         ids = list(update_ids)
