@@ -79,7 +79,13 @@ class CoachApplication(Application):  # type: ignore[type-arg]
         await self.bot.set_my_commands(handlers.bot_commands(self.services.content.texts))
 
     async def start(self) -> None:
+        """Start handling; first take over what a previous run left in the inbox (all of it on
+        SQLite, where one process is the rule), before anything new can arrive."""
         await super().start()
+        try:
+            await self.recover(everything=self.services.db.is_sqlite)
+        except Exception as error:  # the upkeep tries again in a moment
+            log.warning("inbox: start-up recovery failed (%s)", type(error).__name__)
         self._upkeep = asyncio.create_task(self._keep_inbox(), name="inbox-upkeep")
 
     async def stop(self) -> None:
@@ -140,22 +146,20 @@ class CoachApplication(Application):  # type: ignore[type-arg]
         return len(pending)
 
     async def _keep_inbox(self) -> None:
-        """At start-up, take over what a previous run left (all of it on SQLite, where one
-        process is the rule); then keep this process's claims fresh, take over what a crashed
-        process left, and prune handled rows."""
+        """Keep this process's claims fresh, take over what a crashed process left once its
+        claims have run out, and prune handled rows."""
         every = self.inbox.lease.total_seconds() / 3
-        first, rounds = True, 0
+        rounds = 0
         while True:
+            await asyncio.sleep(every)
             try:
                 await self.inbox.heartbeat(set(self._held))
-                await self.recover(everything=first and self.services.db.is_sqlite)
-                first = False
-                if rounds % 360 == 0:  # about twice an hour
+                await self.recover()
+                if rounds % 180 == 0:  # at the first round, then about twice an hour
                     await self.inbox.prune()
             except Exception as error:  # the database blinked: try again next round
                 log.warning("inbox upkeep failed (%s)", type(error).__name__)
             rounds += 1
-            await asyncio.sleep(every)
 
     # --- handling ----------------------------------------------------------------------------
 
