@@ -43,6 +43,10 @@ LEASE = timedelta(seconds=30)
 # Handled rows are kept this long so a late second delivery of the same update is recognised.
 KEEP_HANDLED = timedelta(days=1)
 RECLAIM_BATCH = 500
+# Advisory lock keys of "a person's turn": Telegram user ids fit in 52 bits, and the bits above
+# name this use, so the keys never meet another advisory lock's.
+_TURN_KEYS = 0x1C7 << 52
+_USER_BITS = (1 << 52) - 1
 
 
 class BadUpdate(ValueError):
@@ -218,5 +222,6 @@ class Inbox:
                 return
             async with self.db.engine.connect() as conn, conn.begin():
                 # Released when this transaction ends, whatever happens to the process.
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": user_id})
+                key = _TURN_KEYS | (user_id & _USER_BITS)
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
                 yield
