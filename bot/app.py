@@ -102,41 +102,44 @@ class CoachApplication(Application):  # type: ignore[type-arg]
 
     # --- the inbox ---------------------------------------------------------------------------
 
+    async def _readable(self, update_id: int, data: Mapping[str, Any]) -> Update | None:
+        """The recorded update as PTB's object, now held by this process; None (and the row
+        marked done, logged by id only) when PTB cannot read it."""
+        try:
+            update = Update.de_json(dict(data), self.bot)
+        except Exception as error:
+            log.warning("update %s could not be read (%s); dropped",
+                        update_id, type(error).__name__)  # fmt: skip
+            await self.inbox.done(update_id)
+            return None
+        self._held.add(update_id)
+        return update
+
     async def deliver(self, batch: list[tuple[int, Mapping[str, Any]]]) -> None:
         """Queue recorded updates for handling (PTB's update queue, so its concurrency and
-        error handling apply). An update PTB cannot read is marked done and logged by id only."""
+        error handling apply)."""
         for update_id, data in batch:
-            try:
-                update = Update.de_json(dict(data), self.bot)
-            except Exception as error:
-                log.warning("update %s could not be read (%s); dropped",
-                            update_id, type(error).__name__)  # fmt: skip
-                await self.inbox.done(update_id)
-                continue
-            self._held.add(update_id)
-            await self.update_queue.put(update)
+            update = await self._readable(update_id, data)
+            if update is not None:
+                await self.update_queue.put(update)
 
     async def receive(self, data: Mapping[str, Any]) -> bool:
         """Record one update and handle it at once, in this task (the in-process Bot API and
         the tests); False when this update_id was seen before."""
-        update_id = inbox_update_id(data)
         if not await self.inbox.accept(data):
             return False
-        try:
-            update = Update.de_json(dict(data), self.bot)
-        except Exception as error:
-            log.warning(
-                "update %s could not be read (%s); dropped", update_id, type(error).__name__
-            )
-            await self.inbox.done(update_id)
-            return True
-        self._held.add(update_id)
-        await self.process_update(update)
+        update = await self._readable(inbox_update_id(data), data)
+        if update is not None:
+            await self.process_update(update)
         return True
 
     async def recover(self, *, everything: bool = False) -> int:
         """Hand updates that were recorded but never handled back to the queue."""
-        pending = await self.inbox.reclaim(everything=everything)
+        pending = [
+            row
+            for row in await self.inbox.reclaim(everything=everything)
+            if row.update_id not in self._held  # already queued here (a missed heartbeat)
+        ]
         for row in pending:
             if row.payload is None:
                 await self.inbox.done(row.update_id)
