@@ -106,3 +106,36 @@ async def test_a_check_in_tap_from_a_group_gets_a_notice_on_the_tap_and_changes_
     assert await everything_stored(person) == before
     # The same tap in the private chat still works.
     assert (await person.tap_data(data, message)).count("editMessageText") == 1
+
+
+async def test_being_added_to_a_group_gets_the_note_once_and_being_removed_gets_nothing(person):
+    bot = person.transport.bot_user
+    sender = person.user.as_json()
+
+    def membership(old: str, new: str) -> dict[str, Any]:
+        return {
+            "update_id": 900_000 + len(person.transport.calls),
+            "my_chat_member": {
+                "chat": dict(GROUP), "from": sender, "date": 0,
+                "old_chat_member": {"status": old, "user": bot},
+                "new_chat_member": {"status": new, "user": bot},
+            },
+        }  # fmt: skip
+
+    before = await everything_stored(person)
+    added = await person._process(membership("left", "member"))
+    assert [c.method for c in added.calls] == ["sendMessage"]
+    assert added.calls[0].params["chat_id"] == GROUP["id"]
+    removed = await person._process(membership("member", "left"))
+    assert removed.calls == []
+    assert await everything_stored(person) == before
+
+
+async def test_a_tap_on_a_message_shared_inline_gets_the_notice_and_nothing_else(person):
+    update = {
+        "update_id": 950_000,
+        "callback_query": {"id": "77", "from": person.user.as_json(), "chat_instance": "c",
+                           "inline_message_id": "AAA", "data": "checkin:contact:1.none"},
+    }  # fmt: skip
+    reply = await person._process(update)
+    assert [c.method for c in reply.calls] == ["answerCallbackQuery"]
