@@ -32,10 +32,13 @@ async def test_a_tap_telegram_refuses_to_answer_is_still_saved_without_an_apolog
     assert row.contact == "none"
 
 
-async def test_a_button_carrying_a_20_digit_id_gets_the_stale_button_reply(person: Person, clock):
+async def test_a_button_carrying_an_id_beyond_64_bits_gets_a_kind_reply_not_an_error(
+    person: Person, clock
+):
     await set_up(person, clock)
     for data in ("journal:read:12345678901234567890", "settings:unhard:99999999999999999999",
-                 "checkin:contact:12345678901234567890.none"):  # fmt: skip
+                 "checkin:contact:12345678901234567890.none", "journal:read:9999999999999999999",
+                 "settings:unhard:9223372036854775808"):  # fmt: skip
         reply = await person.tap_data(data, person.last_keyboard_message())
         assert APOLOGY not in reply.text.lower(), data
         assert reply.count("answerCallbackQuery") == 1, data
