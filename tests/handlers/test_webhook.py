@@ -133,3 +133,36 @@ async def test_updates_recorded_but_not_handled_before_a_crash_are_handled_after
         p.id for p in people
     ]
     assert await restarted.inbox.unhandled() == 0
+
+
+async def test_polling_confirms_updates_only_after_they_are_recorded(settings, db, clock):
+    transport = InProcessBotApi(clock=clock)
+    app = build_application(
+        settings, request=transport, services=build_services(settings, clock=clock, db=db)
+    )
+    people = [FakeUser(id=6000 + i) for i in range(3)]
+    for person in people:
+        transport.queue(transport.message_update(person, "/help"))
+    failures = []
+    record = app.inbox.accept_many
+
+    async def database_down_once(batch):
+        if not failures:
+            failures.append(True)
+            raise ConnectionError("the database blinked")
+        return await record(batch)
+
+    app.inbox.accept_many = database_down_once  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, settings.model_copy(update={"mode": "polling"}), stop))
+    try:
+        await asyncio.wait_for(app.wait_for_updates(3), timeout=15)
+        await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert failures  # the first batch was not recorded, so it was not confirmed either
+    assert sorted(c.params["chat_id"] for c in transport.calls_to("sendMessage")) == [
+        p.id for p in people
+    ]
+    assert await app.inbox.unhandled() == 0
