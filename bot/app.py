@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
+import signal
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -18,7 +20,11 @@ from bot import scheduler
 from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, CoachContext, Services, install_services
 from bot.db import Database
+from bot.inbox import Inbox
+from bot.inbox import update_id_of as inbox_update_id
+from bot.logs import RedactSecrets, configure_logging  # noqa: F401  (re-exported)
 from bot.persistence import DatabasePersistence
+from bot.private_only import answer_outside_private, is_private
 from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
@@ -29,56 +35,158 @@ from bot.services.retry import retry_transient_errors
 from bot.services.safety import SafetyService
 from bot.services.urge import UrgeService
 from bot.settings import Settings
+from bot.webhook import Poller, WebhookServer
 from content import Content, check_all_content
 
 log = logging.getLogger(__name__)
 
 OFFLINE_TOKEN = "0:in-process"
+# Updates handled at once (different people; one person's wait their turn). The bot's own
+# default: on PostgreSQL each holds one connection for the person's lock plus the ones it
+# works with, which must fit SQLAlchemy's default pool of 5 + 10.
+CONCURRENT_UPDATES = 4
 
 
 class CoachApplication(Application):  # type: ignore[type-arg]
-    """PTB's Application, plus: migrations before anything reads the database, conversation
-    states written through after every update (a crash loses nothing), one person's updates
-    handled one at a time even when updates are processed concurrently (so a conversation's
-    state can never fall behind what the database says), and a count of finished updates so the
-    terminal chat can wait for the bot to finish answering."""
+    """PTB's Application, plus: migrations before anything reads the database; the inbox
+    (updates are handled from where they were recorded, and marked once handled); a gate that
+    lets only private chats through to the handlers; one person's updates handled one at a
+    time, across processes too, while different people's run concurrently; conversation states
+    written through after every update; and a count of finished updates so the terminal chat
+    can wait for the bot to finish answering."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.updates_done = 0
         self._done = asyncio.Condition()
-        self._per_person: weakref.WeakValueDictionary[int, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._held: set[int] = set()  # inbox updates this process has claimed, not yet done
+        self._upkeep: asyncio.Task[None] | None = None
+        self._inbox: Inbox | None = None
 
     @property
     def services(self) -> Services:
         return self.bot_data[SERVICES_KEY]
+
+    @property
+    def inbox(self) -> Inbox:
+        if self._inbox is None:
+            self._inbox = Inbox(self.services.db, self.services.clock)
+        return self._inbox
 
     async def initialize(self) -> None:
         await self.services.db.migrate()
         await super().initialize()
         await self.bot.set_my_commands(handlers.bot_commands(self.services.content.texts))
 
+    async def start(self) -> None:
+        """Start handling; first take over what a previous run left in the inbox (all of it on
+        SQLite, where one process is the rule), before anything new can arrive."""
+        await super().start()
+        try:
+            await self.recover(everything=self.services.db.is_sqlite)
+        except Exception as error:  # the upkeep tries again in a moment
+            log.warning("inbox: start-up recovery failed (%s)", type(error).__name__)
+        self._upkeep = asyncio.create_task(self._keep_inbox(), name="inbox-upkeep")
+
+    async def stop(self) -> None:
+        if self._upkeep is not None:
+            self._upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._upkeep
+            self._upkeep = None
+        await super().stop()
+
     async def shutdown(self) -> None:
         await super().shutdown()
         await self.services.db.dispose()
 
-    def _one_at_a_time(self, update: object) -> contextlib.AbstractAsyncContextManager[Any]:
-        user = update.effective_user if isinstance(update, Update) else None
-        if user is None:
-            return contextlib.nullcontext()
-        lock = self._per_person.get(user.id)
-        if lock is None:
-            lock = self._per_person[user.id] = asyncio.Lock()
-        return lock
+    # --- the inbox ---------------------------------------------------------------------------
+
+    async def _readable(self, update_id: int, data: Mapping[str, Any]) -> Update | None:
+        """The recorded update as PTB's object, now held by this process; None (and the row
+        marked done, logged by id only) when PTB cannot read it."""
+        try:
+            update = Update.de_json(dict(data), self.bot)
+        except Exception as error:
+            log.warning("update %s could not be read (%s); dropped",
+                        update_id, type(error).__name__)  # fmt: skip
+            await self.inbox.done(update_id)
+            return None
+        self._held.add(update_id)
+        return update
+
+    async def deliver(self, batch: list[tuple[int, Mapping[str, Any]]]) -> None:
+        """Queue recorded updates for handling (PTB's update queue, so its concurrency and
+        error handling apply)."""
+        for update_id, data in batch:
+            update = await self._readable(update_id, data)
+            if update is not None:
+                await self.update_queue.put(update)
+
+    async def receive(self, data: Mapping[str, Any]) -> bool:
+        """Record one update and handle it at once, in this task (the in-process Bot API and
+        the tests); False when this update_id was seen before."""
+        if not await self.inbox.accept(data):
+            return False
+        update = await self._readable(inbox_update_id(data), data)
+        if update is not None:
+            await self.process_update(update)
+        return True
+
+    async def recover(self, *, everything: bool = False) -> int:
+        """Hand updates that were recorded but never handled back to the queue."""
+        pending = [
+            row
+            for row in await self.inbox.reclaim(everything=everything)
+            if row.update_id not in self._held  # already queued here (a missed heartbeat)
+        ]
+        for row in pending:
+            if row.payload is None:
+                await self.inbox.done(row.update_id)
+        await self.deliver([(row.update_id, row.payload) for row in pending if row.payload])
+        if pending:
+            log.info("inbox: %d unhandled update(s) picked up again", len(pending))
+        return len(pending)
+
+    async def _keep_inbox(self) -> None:
+        """Keep this process's claims fresh, take over what a crashed process left once its
+        claims have run out, and prune handled rows."""
+        every = self.inbox.lease.total_seconds() / 3
+        rounds = 0
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.inbox.heartbeat(set(self._held))
+                await self.recover()
+                if rounds % 180 == 0:  # at the first round, then about twice an hour
+                    await self.inbox.prune()
+            except Exception as error:  # the database blinked: try again next round
+                log.warning("inbox upkeep failed (%s)", type(error).__name__)
+            rounds += 1
+
+    # --- handling ----------------------------------------------------------------------------
 
     async def process_update(self, update: object) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
         try:
-            async with self._one_at_a_time(update):
+            if isinstance(update, Update) and not is_private(update):
+                if update_id in self._held:  # nothing from a group is kept, not even its id
+                    self._held.discard(update_id)
+                    await self.inbox.forget(update_id)
+                await answer_outside_private(self.bot, self.services.content.texts, update)
+                return
+            user = update.effective_user if isinstance(update, Update) else None
+            async with self.inbox.turn(user.id if user else None):
                 await super().process_update(update)
                 await self.update_persistence()
         finally:
+            if update_id is not None and update_id in self._held:
+                self._held.discard(update_id)
+                try:
+                    await self.inbox.done(update_id)
+                except Exception as error:  # handled again after the lease: at least once
+                    log.warning("update %s: could not mark it handled (%s)",
+                                update_id, type(error).__name__)  # fmt: skip
             async with self._done:
                 self.updates_done += 1
                 self._done.notify_all()
@@ -141,6 +249,7 @@ def build_application(
         .persistence(DatabasePersistence(services.db, services.clock))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .arbitrary_callback_data(False)
+        .concurrent_updates(CONCURRENT_UPDATES)
     )
     if rate_limit:  # Telegram's limits: ~30 messages/s overall, retries honouring retry_after
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
@@ -158,50 +267,46 @@ def build_application(
     return app  # type: ignore[return-value]
 
 
-class RedactSecrets(logging.Formatter):
-    """Never let a secret (the bot token, the webhook secret) reach the logs: PTB puts the
-    token in some exception messages, and request URLs contain it."""
-
-    def __init__(self, fmt: str, secrets: list[str]) -> None:
-        super().__init__(fmt)
-        self.secrets = [s for s in secrets if s]
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
-
-
-def configure_logging(level: str, secrets: list[str | None] | None = None) -> None:
-    logging.basicConfig(level=level, force=True)
-    formatter = RedactSecrets(
-        "%(asctime)s %(levelname)s %(name)s: %(message)s", [s for s in secrets or [] if s]
-    )
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(formatter)
-    # httpx logs every request URL, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # The SQLite driver logs every statement's parameters at DEBUG: people's words among them.
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
-
-
 def run(settings: Settings) -> None:
-    """Run for real: long polling, or PTB's webhook server (which checks the secret header)."""
-    app = build_application(settings)
-    if settings.mode == "webhook":
-        from urllib.parse import urlparse
+    """Run for real: long polling, or a webhook server that checks Telegram's secret header.
+    Either way each update is recorded in the inbox before Telegram is told it arrived."""
+    asyncio.run(serve(build_application(settings), settings))
 
-        assert settings.webhook_url and settings.webhook_secret
-        path = urlparse(settings.webhook_url).path.strip("/")
-        app.run_webhook(
-            listen="0.0.0.0",
-            port=settings.port,
-            url_path=path,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+async def serve(
+    app: CoachApplication, settings: Settings, stop: asyncio.Event | None = None
+) -> None:
+    """Start `app` receiving updates until `stop` is set (or SIGINT/SIGTERM arrives)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    receiver: WebhookServer | Poller
+    async with app:  # initialize … shutdown
+        if settings.mode == "webhook":
+            assert settings.webhook_url and settings.webhook_secret
+            receiver = WebhookServer(
+                app.inbox,
+                app.deliver,
+                path=urlparse(settings.webhook_url).path,
+                secret=settings.webhook_secret,
+                listen="0.0.0.0",
+                port=settings.port,
+            )
+        else:
+            receiver = Poller(app.bot, app.inbox, app.deliver)
+        await app.start()  # the upkeep takes over what an earlier run left, then the queue runs
+        await receiver.start()
+        if isinstance(receiver, WebhookServer):
+            await app.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        log.info("receiving updates (%s)", settings.mode)
+        try:
+            await stop.wait()
+        finally:
+            await receiver.stop()
+            await app.stop()

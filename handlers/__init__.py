@@ -25,6 +25,7 @@ from handlers import (
     advice,
     checkin,
     journal,
+    membership,
     menu,
     onboarding,
     privacy,
@@ -60,6 +61,7 @@ SAFETY_GROUP = -1
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    membership.register(app)  # blocked and back: before every other group, never stops
     app.add_handlers(
         [
             CallbackQueryHandler(robustness.remember_tap),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -70,8 +71,13 @@ async def set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> Non
 
 
 async def settle(query: CallbackQuery) -> None:
-    """Stop the button's loading spinner."""
-    await query.answer()
+    """Stop the button's loading spinner. Best effort: when Telegram refuses (the tap is too
+    old, or was answered already) the tap itself is still handled, and nobody is apologised to
+    for a spinner."""
+    try:
+        await query.answer()
+    except BadRequest as exc:
+        logging.getLogger(__name__).info("a tap could not be answered (%s)", type(exc).__name__)
 
 
 def display_name(update: Update) -> str:

@@ -320,3 +320,31 @@ class SafetyPlanPart(Base):
     part: Mapped[str] = mapped_column(String(24), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class InboxUpdate(Base):
+    """An update from Telegram, recorded before Telegram is told it arrived, so a crash between
+    the two never loses it. The raw JSON (which holds what the person wrote) is kept only until
+    the update is handled; handled rows are kept a day as a record of ids already seen, so a
+    second delivery of the same update_id is dropped."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        # The sweep for rows left unhandled by a crashed process: only those rows are indexed.
+        Index(
+            "ix_inbox_pending",
+            "update_id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
+    )
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # The sender, when the update has one: /delete removes their rows (no foreign key, since an
+    # update can arrive before the person's users row exists).
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Which process is handling it is not stored; a claim older than the lease is abandoned.
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    payload: Mapped[str | None] = mapped_column(Text)

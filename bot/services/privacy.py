@@ -21,6 +21,9 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.db.models import Base, ConversationState, User
 
+# Updates waiting in the inbox (or remembered there for a day, emptied, as ids already seen):
+# exported and deleted like everything else, but on their own they are not "something stored".
+TRANSIENT_TABLES = frozenset({"inbox"})
 EXPORT_FILENAME = "breakup-coach-export.json"
 EXPORT_FORMAT = 1
 
@@ -69,7 +72,7 @@ class PrivacyService:
             tables = {
                 table.name: await self._rows(session, table, user_id) for table in personal_tables()
             }
-        if not any(tables.values()):
+        if not any(rows for name, rows in tables.items() if name not in TRANSIENT_TABLES):
             return None
         return {
             "about": "Everything Breakup Coach stores about you.",

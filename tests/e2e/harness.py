@@ -187,6 +187,11 @@ class Service:
         finally:
             self._log.close()
 
+    def kill(self) -> None:
+        """kill -9 the process group at once (no SIGTERM first), then reap it."""
+        self._signal_group(signal.SIGKILL)
+        self.stop()
+
     def wait_exit(self, timeout: float) -> int:
         """Wait for the process to end by itself; its exit status."""
         wait_until(lambda: not self.running(), timeout, f"the {self.name} to exit")

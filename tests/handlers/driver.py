@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Update
-
 from bot.app import CoachApplication, build_application, build_services
 from bot.clock import FakeClock
 from bot.db import Database
@@ -71,7 +69,7 @@ class Person:
     async def _process(self, update: dict[str, Any]) -> Reply:
         assert self.app is not None, "call open() first"
         before = len(self.transport.calls)
-        await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.app.receive(update)  # through the inbox, as in production
         return Reply(self.transport.calls[before:])
 
     async def send(self, text: str) -> Reply:

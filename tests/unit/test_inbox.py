@@ -1,0 +1,144 @@
+"""The inbox on its own: recording, duplicates, claims, recovery, pruning, and turns."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.db.models import InboxUpdate
+from bot.inbox import LEASE, BadUpdate, Inbox, sender_of, update_id_of
+
+
+def message(update_id: int, user_id: int, text: str) -> dict:
+    chat = {"id": user_id, "type": "private", "first_name": "Sam"}
+    sender = {"id": user_id, "is_bot": False, "first_name": "Sam"}
+    return {
+        "update_id": update_id,
+        "message": {"message_id": update_id, "date": 0, "chat": chat, "from": sender,
+                    "text": text},
+    }  # fmt: skip
+
+
+async def rows(db: Database) -> list[InboxUpdate]:
+    async with db.sessions() as session:
+        return list((await session.scalars(select(InboxUpdate))).all())
+
+
+@pytest.mark.parametrize("body", [None, [], {}, "x", {"update_id": "7"}, {"update_id": True},
+                                  {"update_id": -1}, {"update_id": 2**64}])  # fmt: skip
+def test_a_body_that_is_not_an_update_is_refused(body):
+    with pytest.raises(BadUpdate):
+        update_id_of(body)
+
+
+def test_the_sender_is_read_from_any_kind_of_update():
+    assert sender_of(message(1, 42, "hi")) == 42
+    tap = {"update_id": 2, "callback_query": {"id": "9", "from": {"id": 43}, "data": "x"}}
+    assert sender_of(tap) == 43
+    member = {"update_id": 3, "my_chat_member": {"chat": {"id": 44}, "from": {"id": 44}}}
+    assert sender_of(member) == 44
+    assert sender_of({"update_id": 4, "channel_post": {"chat": {"id": -100}}}) is None
+
+
+async def test_the_same_update_delivered_twice_is_recorded_once(migrated_db, clock):
+    inbox = Inbox(migrated_db, clock)
+    assert await inbox.accept(message(10, 1, "first")) is True
+    assert await inbox.accept(message(10, 1, "first")) is False
+    assert await inbox.accept_many([message(10, 1, "x"), message(11, 1, "y")]) == [11]
+    assert sorted(r.update_id for r in await rows(migrated_db)) == [10, 11]
+
+
+async def test_a_handled_update_keeps_its_id_but_not_what_the_person_wrote(migrated_db, clock):
+    inbox = Inbox(migrated_db, clock)
+    await inbox.accept(message(20, 5, "my ex Alex said something awful"))
+    (row,) = await rows(migrated_db)
+    assert "Alex" in (row.payload or "")
+    assert row.user_id == 5
+    await inbox.done(20)
+    (row,) = await rows(migrated_db)
+    assert row.payload is None and row.processed_at == clock.now()
+    assert await inbox.accept(message(20, 5, "again")) is False  # still known as seen
+
+
+async def test_an_update_claimed_by_a_live_process_is_not_taken_over(migrated_db, clock):
+    inbox = Inbox(migrated_db, clock)
+    await inbox.accept(message(30, 1, "hello"))
+    clock.advance(seconds=LEASE.total_seconds() / 2)
+    assert await inbox.reclaim() == []
+    await inbox.heartbeat([30])
+    clock.advance(seconds=LEASE.total_seconds() * 0.9)
+    assert await inbox.reclaim() == []  # the heartbeat renewed the claim
+
+
+async def test_an_update_left_by_a_crashed_process_is_handed_back_once(migrated_db, clock):
+    crashed, survivor, other = (Inbox(migrated_db, clock) for _ in range(3))
+    await crashed.accept_many([message(41, 1, "a"), message(40, 2, "b")])
+    await crashed.done(41)
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    taken = await survivor.reclaim()
+    assert [(p.update_id, p.payload["message"]["text"]) for p in taken] == [(40, "b")]
+    assert await other.reclaim() == []  # claimed again, so nobody else gets it
+
+
+async def test_at_start_up_with_one_process_everything_unhandled_is_taken_back(migrated_db, clock):
+    inbox = Inbox(migrated_db, clock)
+    await inbox.accept_many([message(51, 1, "a"), message(50, 1, "b")])
+    assert await inbox.reclaim() == []
+    assert [p.update_id for p in await inbox.reclaim(everything=True)] == [50, 51]
+
+
+async def test_handled_rows_are_pruned_after_a_day_and_unhandled_ones_never(migrated_db, clock):
+    inbox = Inbox(migrated_db, clock)
+    await inbox.accept_many([message(60, 1, "a"), message(61, 1, "b")])
+    await inbox.done(60)
+    clock.advance(hours=23)
+    assert await inbox.prune() == 0
+    clock.advance(hours=2)
+    assert await inbox.prune() == 1
+    assert [r.update_id for r in await rows(migrated_db)] == [61]
+    assert await inbox.unhandled() == 1
+
+
+async def test_one_persons_turns_come_one_at_a_time_and_others_do_not_wait(migrated_db, clock):
+    inbox, other_process = Inbox(migrated_db, clock), Inbox(migrated_db, clock)
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def first() -> None:
+        async with inbox.turn(7):
+            order.append("first in")
+            await release.wait()
+            order.append("first out")
+
+    async def second_same_person() -> None:
+        # Another process on PostgreSQL (the advisory lock); on SQLite the rule is one process,
+        # so the same Inbox stands in for it.
+        turns = inbox if migrated_db.is_sqlite else other_process
+        async with turns.turn(7):
+            order.append("second in")
+
+    async def someone_else() -> None:
+        async with other_process.turn(8):
+            order.append("someone else")
+
+    one = asyncio.create_task(first())
+    await asyncio.sleep(0.05)
+    two = asyncio.create_task(second_same_person())
+    await asyncio.wait_for(someone_else(), timeout=5)
+    await asyncio.sleep(0.2)
+    assert order == ["first in", "someone else"]
+    release.set()
+    await asyncio.wait_for(asyncio.gather(one, two), timeout=5)
+    assert order == ["first in", "someone else", "first out", "second in"]
+
+
+async def test_the_stored_payload_is_the_update_as_received(migrated_db, clock):
+    inbox = Inbox(migrated_db, clock)
+    data = message(70, 1, "Grüße ❤")
+    await inbox.accept(data)
+    (row,) = await rows(migrated_db)
+    assert json.loads(row.payload or "") == data
