@@ -471,3 +471,194 @@ def asks_if_bot(text: Any, *, directory: Path = CONTENT_DIR) -> bool:
     except Exception:
         log.exception("asks_if_bot failed")
         return False
+
+
+# --- Answering a feeling -------------------------------------------------------------------------
+
+ANSWERS_FILE = "intents_answers.yaml"
+BREATHING_FILE = "breathing.yaml"
+# Buttons a feeling reply may offer (texts under listen.buttons).
+FEELING_BUTTONS: tuple[str, ...] = ("journal", "should_i_text", "urge", "breathe")
+# Buttons that lead towards contacting the ex; left out when contact is not advised.
+CONTACT_BUTTONS = frozenset({"should_i_text", "urge"})
+SAVE_BUTTONS: tuple[str, ...] = ("save_journal", "not_now")
+MAX_REFLECTION_CHARS = 200
+
+
+class TopicAnswerSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reflections: list[str] = Field(min_length=2, max_length=3)
+    action: str
+    sources: list[str] = Field(min_length=1)
+    buttons: list[Literal["journal", "should_i_text", "urge", "breathe"]] = Field(min_length=1)
+
+
+class AnswersSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topics: dict[str, TopicAnswerSpec]
+
+    @field_validator("topics")
+    @classmethod
+    def _every_topic(cls, value: dict[str, TopicAnswerSpec]) -> dict[str, TopicAnswerSpec]:
+        if set(value) != set(TOPICS):
+            wrong = sorted(set(value) ^ set(TOPICS))
+            raise ValueError(f"must answer exactly the topics; check {', '.join(wrong)}")
+        return value
+
+
+class BreathStepSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    at: int = Field(ge=0)
+
+
+class BreathingSpec(BaseModel):
+    """The exercise is the bot's own (`own: true` says so; no article describes it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    own: Literal[True]
+    seconds: int = Field(ge=30, le=120)
+    steps: list[BreathStepSpec] = Field(min_length=3)
+
+    @field_validator("steps")
+    @classmethod
+    def _in_order(cls, value: list[BreathStepSpec]) -> list[BreathStepSpec]:
+        times = [s.at for s in value]
+        if times != sorted(set(times)) or times[0] != 0:
+            raise ValueError("steps start at 0 and go strictly forward in time")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class FeelingReply:
+    """How to answer a feeling: text ids to render, the action's sources, and button ids."""
+
+    topic: str
+    reflection_id: str
+    action_id: str
+    sources: tuple[str, ...]
+    buttons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutpouringReply:
+    """A long message answered as a whole: thanks for it, the strongest feeling answered, the
+    other feelings named, and an offer (never a silent save) to keep it in the journal."""
+
+    ack_id: str
+    reply: FeelingReply
+    also_heard: tuple[str, ...]  # text ids of topic names, e.g. listen.topic_names.anger
+    save_offer_id: str
+    save_buttons: tuple[str, ...] = SAVE_BUTTONS
+
+
+@dataclass(frozen=True, slots=True)
+class BreathStep:
+    text_id: str
+    at_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    topics: Mapping[str, TopicAnswerSpec]
+    breathing: tuple[BreathStep, ...]
+
+
+def _validation_error(file: str, exc: ValidationError) -> ContentError:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "-"
+    return ContentError(file, where, first["msg"])
+
+
+def parse_answers(raw_answers: Any, raw_breathing: Any, texts: Any, sources: Any) -> Answers:
+    """Validate both files against the texts (every id exists, reflections are short) and the
+    sources (every id known)."""
+    try:
+        answers = AnswersSpec.model_validate(raw_answers)
+    except ValidationError as exc:
+        raise _validation_error(ANSWERS_FILE, exc) from None
+    try:
+        breathing = BreathingSpec.model_validate(raw_breathing)
+    except ValidationError as exc:
+        raise _validation_error(BREATHING_FILE, exc) from None
+    for topic, spec in answers.topics.items():
+        entry = f"topics.{topic}"
+        for text_id in (*spec.reflections, spec.action):
+            if text_id not in texts:
+                raise ContentError(ANSWERS_FILE, entry, f"no text {text_id!r}")
+        for text_id in spec.reflections:
+            if len(texts.render(text_id)) > MAX_REFLECTION_CHARS:
+                raise ContentError(ANSWERS_FILE, entry, f"{text_id} is over 200 characters")
+        unknown = [s for s in spec.sources if s not in sources]
+        if unknown:
+            raise ContentError(ANSWERS_FILE, entry, f"unknown source(s): {', '.join(unknown)}")
+        for button in spec.buttons:
+            if f"listen.buttons.{button}" not in texts:
+                raise ContentError(ANSWERS_FILE, entry, f"no label for button {button!r}")
+    for i, step in enumerate(breathing.steps):
+        if step.text not in texts:
+            raise ContentError(BREATHING_FILE, f"steps[{i}]", f"no text {step.text!r}")
+    if breathing.steps[-1].at > breathing.seconds:
+        raise ContentError(BREATHING_FILE, "steps", "the last step is after the exercise ends")
+    steps = tuple(BreathStep(s.text, s.at) for s in breathing.steps)
+    return Answers(answers.topics, steps)
+
+
+def load_answers(directory: Path = CONTENT_DIR) -> Answers:
+    """intents_answers.yaml and breathing.yaml, validated once per directory."""
+    return _load_answers(Path(directory).resolve())
+
+
+@cache
+def _load_answers(directory: Path) -> Answers:
+    from content.loader import load_sources, load_texts
+
+    return parse_answers(
+        read_yaml(ANSWERS_FILE, directory),
+        read_yaml(BREATHING_FILE, directory),
+        load_texts(directory=directory),
+        load_sources(directory),
+    )
+
+
+def feeling_reply(topic: str | None, seed: int = 0, *, offer_contact: bool = True) -> FeelingReply:
+    """The answer to a feeling: one reflection (picked by `seed`, e.g. the message id, so a
+    person does not get the same one twice in a row), one small thing to do with its sources,
+    and the buttons that fit. `offer_contact=False` (abuse or danger known, or contact not
+    advised) leaves out the buttons about texting them. An unknown topic answers as sadness."""
+    answers = load_answers()
+    spec = answers.topics.get(topic or "", answers.topics["sadness"])
+    name = topic if topic in answers.topics else "sadness"
+    buttons = tuple(b for b in spec.buttons if offer_contact or b not in CONTACT_BUTTONS)
+    return FeelingReply(
+        topic=name,
+        reflection_id=spec.reflections[seed % len(spec.reflections)],
+        action_id=spec.action,
+        sources=tuple(spec.sources),
+        buttons=buttons,
+    )
+
+
+def outpouring_reply(
+    understood: Understanding, seed: int = 0, *, offer_contact: bool = True
+) -> OutpouringReply:
+    """Answer a long message as a whole: the strongest feeling gets the full answer, up to two
+    others are named, and the person is asked whether to keep the text in their journal."""
+    topics = understood.topics or ((understood.topic,) if understood.topic else ("sadness",))
+    reply = feeling_reply(topics[0], seed, offer_contact=offer_contact)
+    also = tuple(f"listen.topic_names.{t}" for t in topics[1:3])
+    return OutpouringReply(
+        ack_id="listen.long.ack",
+        reply=reply,
+        also_heard=also,
+        save_offer_id="listen.long.save_offer",
+    )
+
+
+def breathing_steps() -> tuple[BreathStep, ...]:
+    """The 'Breathe with me' messages and when to send each (seconds from the tap)."""
+    return load_answers().breathing
