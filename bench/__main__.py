@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import advice, e2e_roundtrip, scheduler, updates
+from bench import advice, e2e_roundtrip, scheduler, understand, updates
 
 TARGETS = {
     "update_cost_ratio": ("<=", 2.0),
@@ -25,6 +25,8 @@ TARGETS = {
     "due_select_ms_postgres": ("<", 100),
     "startup_ratio_100k": ("<=", 1.2),
     "advice_per_s": (">=", 10_000),
+    "understand_cpu_ms": ("<=", 2.0),
+    "understand_per_s": ("", None),
     "bytes_per_user": ("<", 2048),
     "e2e_roundtrip_ms": ("", None),
 }
@@ -41,6 +43,7 @@ def main() -> int:
     figures.update(asyncio.run(scheduler.measure()))
     figures.update(asyncio.run(updates.measure()))
     figures["advice_per_s"] = advice.measure(calls_wanted=100_000)["advice_per_s"]
+    figures.update(understand.measure())
     try:
         figures["e2e_roundtrip_ms"] = e2e_roundtrip.measure(rounds=20)
     except e2e_roundtrip.HarnessError as exc:
