@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import advice, e2e_roundtrip, scheduler, screen, updates
+from bench import advice, e2e_roundtrip, scheduler, screen, understand, updates
 
 TARGETS = {
     "update_cost_ratio": ("<=", 2.0),
@@ -27,6 +27,8 @@ TARGETS = {
     "advice_per_s": (">=", 10_000),
     "screen_cpu_ms": ("<=", 2.0),
     "screen_per_s": (">=", 2_000),
+    "understand_cpu_ms": ("<=", 2.0),
+    "understand_per_s": ("", None),
     "bytes_per_user": ("<", 2048),
     "e2e_roundtrip_ms": ("", None),
 }
@@ -44,6 +46,7 @@ def main() -> int:
     figures.update(asyncio.run(updates.measure()))
     figures["advice_per_s"] = advice.measure(calls_wanted=100_000)["advice_per_s"]
     figures.update(screen.measure())
+    figures.update(understand.measure())
     try:
         figures["e2e_roundtrip_ms"] = e2e_roundtrip.measure(rounds=20)
     except e2e_roundtrip.HarnessError as exc:

@@ -30,7 +30,16 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "screen", help="read messages, one per line; print one JSON line each: risk, matched, level"
     )
-    # Issue 7 (urge): review a draft message before it is sent.
+    understand = sub.add_parser(
+        "understand",
+        help="read messages (one per line), print one JSON line each: intent, topic, risk",
+    )
+    understand.add_argument(
+        "--expecting",
+        choices=["feeling"],
+        help="read every line as the answer to a question (feeling: 'how do you feel now?')",
+    )
+    # Review a draft message before it is sent.
     review = sub.add_parser(
         "review", help="read one draft message on stdin, print the JSON review (findings, rewrites)"
     )
@@ -56,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return screen_command(sys.stdin, sys.stdout)
     if command == "review":
         return review_command(sys.stdin, sys.stdout, args.situation)
+    if command == "understand":
+        return understand_command(sys.stdin, sys.stdout, args.expecting)
     try:
         mode = getattr(args, "mode", None)
         overrides = {"mode": mode} if mode else {}
@@ -130,6 +141,27 @@ def screen_command(stdin: TextIO, stdout: TextIO) -> int:
     for line in stdin:
         result = screen(line.rstrip("\n"))
         stdout.write(json.dumps(result.to_dict()) + "\n")
+    stdout.flush()
+    return 0
+
+
+def understand_command(stdin: TextIO, stdout: TextIO, expecting: str | None = None) -> int:
+    """One message per line in, one JSON object per line out: {"intent", "topic", "risk"}.
+    A broken data file: one line, exit 2; a stray byte in the input is read as a replacement
+    character, never a traceback."""
+    from content.screen import load_patterns
+    from content.understand import load_book, understand
+
+    try:
+        load_patterns()
+        load_book()
+    except ContentError as exc:
+        return _fail(f"content error: {exc}")
+    if hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(errors="replace")
+    for line in stdin:
+        result = understand(line.rstrip("\r\n"), expecting=expecting)
+        stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
     stdout.flush()
     return 0
 
