@@ -18,14 +18,13 @@ from bot import scheduler
 from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, CoachContext, Services, install_services
 from bot.db import Database
-from bot.persistence import DatabasePersistence
 from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
+from bot.services.conversation import ConversationService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
 from bot.services.program import ProgramService
 from bot.services.progress import ProgressService
-from bot.services.retry import retry_transient_errors
 from bot.services.safety import SafetyService
 from bot.services.urge import UrgeService
 from bot.settings import Settings
@@ -37,11 +36,11 @@ OFFLINE_TOKEN = "0:in-process"
 
 
 class CoachApplication(Application):  # type: ignore[type-arg]
-    """PTB's Application, plus: migrations before anything reads the database, conversation
-    states written through after every update (a crash loses nothing), one person's updates
-    handled one at a time even when updates are processed concurrently (so a conversation's
-    state can never fall behind what the database says), and a count of finished updates so the
-    terminal chat can wait for the bot to finish answering."""
+    """PTB's Application, plus: migrations before anything reads the database, one person's
+    updates handled one at a time even when updates are processed concurrently, and a count of
+    finished updates so the terminal chat can wait for the bot to finish answering. What a person
+    is in the middle of is read from the database on every update (bot/services/conversation.py),
+    never kept here."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -77,7 +76,6 @@ class CoachApplication(Application):  # type: ignore[type-arg]
         try:
             async with self._one_at_a_time(update):
                 await super().process_update(update)
-                await self.update_persistence()
         finally:
             async with self._done:
                 self.updates_done += 1
@@ -113,10 +111,10 @@ def build_services(
         safety=SafetyService(db, clock, settings.default_timezone),
         advice=advice,
         urges=UrgeService(db, clock, settings.default_timezone, checkins, advice, intake),
-        program=ProgramService(db, content, clock, settings.default_timezone),  # issue 4
-        progress=ProgressService(db, clock, settings.default_timezone, checkins),  # issue 4
+        program=ProgramService(db, content, clock, settings.default_timezone),
+        progress=ProgressService(db, clock, settings.default_timezone, checkins),
+        conversation=ConversationService(db, clock),
     )
-    retry_transient_errors(services)  # a database that blinks costs a moment, not an answer
     return services
 
 
@@ -138,7 +136,6 @@ def build_application(
         ApplicationBuilder()
         .application_class(CoachApplication)
         .context_types(ContextTypes(context=CoachContext))
-        .persistence(DatabasePersistence(services.db, services.clock))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .arbitrary_callback_data(False)
     )

@@ -17,6 +17,7 @@ from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Checkin, Profile
 from bot.services.intake import local_today, step_after
+from bot.services.retry import retry_transient
 from content.helplines import load_helplines
 from content.vocab import AbuseAnswer, Goal
 
@@ -78,6 +79,7 @@ class SafetyService:
         self.clock = clock
         self.default_tz = default_tz
 
+    @retry_transient
     async def view(self, user_id: int) -> SafetyView:
         async with self.db.sessions() as session:
             user = await q.get_user(session, user_id)
@@ -85,6 +87,7 @@ class SafetyService:
                 return UNKNOWN
             return _view(await q.get_profile(session, user_id), user.language_code)
 
+    @retry_transient
     async def open_hold(self, user_id: int) -> SafetyView:
         """A crisis message: hold the coaching nudges until the person says they are safe.
         A hold already open keeps its start time."""
@@ -99,6 +102,7 @@ class SafetyService:
                 profile.safety_hold_since = now
             return _view(profile, user.language_code)
 
+    @retry_transient
     async def lift_hold(self, user_id: int) -> bool:
         """ "I'm safe now": check-ins go back to normal. True if a hold was open."""
         async with self.db.transaction() as session:
@@ -120,6 +124,7 @@ class SafetyService:
             await session.execute(held.values(status=HELD))
             return True
 
+    @retry_transient
     async def record_abuse(self, user_id: int) -> AbuseOutcome | None:
         """An abuse disclosure: the program moves to letting go, as the articles advise. If the
         intake is at the safety or the goal question, it moves past them (both are answered
@@ -142,6 +147,7 @@ class SafetyService:
             profile.updated_at = now
             return AbuseOutcome(_view(profile, user.language_code), newly, profile.intake_step)
 
+    @retry_transient
     async def set_country(self, user_id: int, country: str) -> bool:
         """Remember which country's helplines to show. False if the person is unknown."""
         if country != INTERNATIONAL and country not in load_helplines().countries:

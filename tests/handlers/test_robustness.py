@@ -17,7 +17,7 @@ from bot.services import retry
 from bot.services.intake import IntakeService
 from bot.transport import MAX_TEXT, FakeUser, plain_text
 from content.vocab import BreakupWhen, WhoEnded
-from handlers.common import keyboard, reply
+from handlers.replies import keyboard, reply
 from tests.handlers.driver import Person
 from tests.handlers.test_intake import finish_intake, profile_of
 
