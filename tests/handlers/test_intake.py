@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from bot.db.models import Profile, User
 from bot.services.conversation import Expected
 from content.vocab import AbuseAnswer, BreakupWhen, Goal, WhoEnded
