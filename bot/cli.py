@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         "advise", help="read one JSON situation on stdin, print the JSON verdict ('should I text?')"
     )
     sub.add_parser("screen", help="read messages (one per line), print one JSON risk line each")
-    # Issue 7 (urge): review a draft message before it is sent.
+    # review: what in a draft message works against the person, before it is sent.
     review = sub.add_parser(
         "review", help="read one draft message on stdin, print the JSON review (findings, rewrites)"
     )
