@@ -121,14 +121,10 @@ def verdict_text(texts: Texts, advice: Advice, *, their_message: bool = False) -
     if their_message:
         lines.append(texts.render("advice.them_note"))
     lines.append(texts.render("advice.headline", headline=verdict.headline))
-    already_said = f"{verdict.days_left} day" in verdict.headline  # "you have 12 days … to go"
-    if verdict.days_left is not None and not already_said:
-        if verdict.days_left > 1:
-            lines.append(texts.render("advice.days_left", days=verdict.days_left))
-        elif verdict.days_left == 1:
-            lines.append(texts.render("advice.days_left_one"))
-        else:
-            lines.append(texts.render("advice.days_done"))
+    if advice.days_note is not None:
+        note_id = {"many": "advice.days_left", "one": "advice.days_left_one"}
+        lines.append(texts.render(note_id.get(advice.days_note, "advice.days_done"),
+                                  days=verdict.days_left))  # fmt: skip
     if their_message and verdict.suggested_messages:
         first = verdict.suggested_messages[0]
         lines += [

@@ -89,12 +89,11 @@ def review_text(texts: Texts, drafted: DraftReview) -> str:
         elif rest > 1:
             lines.append(texts.render("urge.more_findings", count=rest))
     lines += ["", texts.render("urge.verdict", headline=verdict.headline)]
-    already_said = f"{verdict.days_left} day" in verdict.headline
-    if verdict.days_left and not already_said:
-        if verdict.days_left == 1:
-            lines.append(texts.render("urge.days_left_one"))
-        else:
-            lines.append(texts.render("urge.days_left", days=verdict.days_left))
+    note = drafted.advice.days_note
+    if note == "one":
+        lines.append(texts.render("urge.days_left_one"))
+    elif note == "many":
+        lines.append(texts.render("urge.days_left", days=verdict.days_left))
     return "\n".join(lines)
 
 

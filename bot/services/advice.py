@@ -7,7 +7,7 @@ answer (`next_step`). Session and content in, plain results out: no Telegram her
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from itertools import product
@@ -128,6 +128,17 @@ class Advice:
     ex_name: str | None
     no_contact_days: int
     helplines: HelplineSet | None  # only for get_support
+    # How many days of no contact are left, when that is still to be said besides the headline:
+    # "many", "one" or "done"; None when there is no count or the headline already gives it.
+    days_note: str | None = None
+
+
+def days_note(verdict: Verdict, headlines: Collection[str]) -> str | None:
+    """Whether the days left need a line of their own: not when there is no count, and not when
+    the headline was filled in with it (it is then none of the rulebook's raw headlines)."""
+    if verdict.days_left is None or verdict.headline not in headlines:
+        return None
+    return "many" if verdict.days_left > 1 else "one" if verdict.days_left == 1 else "done"
 
 
 class AdviceService:
@@ -325,6 +336,7 @@ class AdviceService:
             ex_name=known.ex_name,
             no_contact_days=known.no_contact_days,
             helplines=helplines,
+            days_note=days_note(verdict, self.content.rulebook.headlines.values()),
         )
 
 

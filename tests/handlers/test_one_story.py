@@ -50,3 +50,30 @@ def test_the_goal_follows_the_move_on_step_then_the_decision_then_the_intake_ans
     assert story_goal("decide", "let_go", Goal.GET_BACK) is Goal.MOVE_ON
     assert story_goal("decide", "not_sure", Goal.GET_BACK) is Goal.UNSURE
     assert story_goal("no_contact", None, Goal.GET_BACK) is Goal.GET_BACK
+
+
+# --- a crisis in the middle of a flow loses nothing ----------------------------------------------
+
+
+async def test_a_crisis_in_the_middle_of_a_draft_keeps_the_draft_waiting_until_after_care(person):
+    await finish_intake(person)
+    await person.send("/urge")
+    await person.tap("A strong pull")
+    reply = await person.send("I don't want to live anymore")
+    assert "I'm safe now" in person.buttons()
+    assert "Ask me again in 20 minutes" not in reply.text
+    expected = await person.app.services.conversation.expected(person.user.id)
+    assert expected is not None and expected.key == "urge.draft"
+    await person.tap("I'm safe now")
+    reply = await person.send("I miss you, can we talk tonight?")
+    assert "Ask me again in 20 minutes" in person.buttons()
+
+
+async def test_a_crisis_in_the_middle_of_the_intake_asks_the_same_question_after_care(person):
+    await person.send("/start")
+    await person.send("Alex")
+    await person.send("I don't want to live anymore")
+    reply = await person.tap("I'm safe now")
+    assert "When did the breakup happen?" in reply.text
+    reply = await person.tap("This week")
+    assert (await profile_of(person)).breakup_when is not None
