@@ -8,6 +8,7 @@ from telegram import Bot, InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
 from bot.services.checkin import CheckinView, Claimed, NotYours
+from bot.services.urge import contact_topics
 from content.loader import Markup, Texts
 from handlers.callbacks import decode
 from handlers.replies import button, edit, ex_label, gentle_markup, keyboard, reply, settle
@@ -75,9 +76,7 @@ def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup |
             "checkin.ask_contact", ex=ex_label(texts, view.ex_name)
         ), contact_markup(texts, cid)
     if view.needs_topic:
-        topics = (
-            ["emergency", "logistics", "other"] if view.shares_something else ["emergency", "other"]
-        )
+        topics = contact_topics(view.shares_something)
         ask = "checkin.ask_topic" if view.shares_something else "checkin.ask_topic_no_shared"
         lines.append(texts.render(ask))
         return "\n".join(lines), keyboard(

@@ -395,9 +395,7 @@ async def on_reach(update: Update, context: CoachContext, form_id: str) -> None:
     if outcome.moved:
         await send_outcome(update, context, outcome)
         return
-    order = list(context.services.program.program.phases)
-    target = UNLOCKS.get(form_id, step.phase.id)
-    there = not step.moving_on and order.index(step.phase.id) >= order.index(target)
+    there = context.services.program.has_reached(step, UNLOCKS.get(form_id, step.phase.id))
     text, markup = phase_view(context, step)
     if not there:
         text = context.texts.render("readiness.still_waiting") + "\n\n" + text
@@ -596,11 +594,7 @@ async def after_checkin(
             user_id = _user_id(update)
             if view.slipped:
                 slip = await program.slipped(user_id)
-                if (
-                    slip is not None
-                    and slip.reason_id == "slip_restarts_no_contact"
-                    and slip.step.gate.requirement("no_contact_days") is not None
-                ):
+                if slip is not None and program.slip_restarts_the_count(slip):
                     parts.append(reason_text(context, slip))
             outcome = await program.check(user_id)
             step = outcome.step

@@ -21,7 +21,15 @@ from telegram.error import BadRequest
 from bot.context import CoachContext
 from bot.services.advice import NotSetUp
 from bot.services.conversation import Expected
-from bot.services.urge import STRENGTHS, TOPICS, DraftReview, FollowUp, NotYourUrge, Resolution
+from bot.services.urge import (
+    STRENGTHS,
+    TOPICS,
+    DraftReview,
+    FollowUp,
+    NotYourUrge,
+    Resolution,
+    contact_topics,
+)
 from content.loader import Texts, source_names
 from content.timezones import zone_info
 from handlers.callbacks import decode
@@ -234,7 +242,7 @@ async def ask_topic(update: Update, context: CoachContext, urge_id: int) -> None
     texts = context.texts
     profile = await context.services.intake.profile(update.effective_user.id)
     shares = bool(profile and profile.shared)
-    topics = TOPICS if shares else tuple(t for t in TOPICS if t != "logistics")
+    topics = contact_topics(shares)
     await reply(
         update,
         context,

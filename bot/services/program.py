@@ -725,6 +725,21 @@ class ProgramService:
         values = {"days": str(state.no_contact_days), "shared": shared_phrase(state.shared)}
         return self.program.phase(phase_id).filled(**values)
 
+    def has_reached(self, step: Step, phase_id: str) -> bool:
+        """Whether the person is at `phase_id` or past it on the way back together."""
+        order = list(self.program.phases)
+        return not step.moving_on and order.index(step.phase.id) >= order.index(phase_id)
+
+    @staticmethod
+    def slip_restarts_the_count(slip: Outcome | None) -> bool:
+        """Whether a slip restarted a no-contact count the current step still waits on (worth
+        saying after the check-in; otherwise the slip changes nothing about the step)."""
+        return (
+            slip is not None
+            and slip.reason_id == "slip_restarts_no_contact"
+            and slip.step.gate.requirement("no_contact_days") is not None
+        )
+
     def reason_sources(self, reason_id: str) -> tuple[str, ...]:
         """The articles a piece of advice comes from (the lesson it restates)."""
         lesson_id = REASON_LESSONS.get(reason_id)

@@ -31,6 +31,14 @@ from content.review import Review, infer_reason, load_review_book, review
 
 STRENGTHS = ("some", "strong")
 TOPICS = ("emergency", "logistics", "other")
+
+
+def contact_topics(shares_something: bool) -> tuple[str, ...]:
+    """What a contact with the ex may have been about: practical matters only when kids, work
+    or a home are shared (the same rule for a check-in and for a sent draft)."""
+    return TOPICS if shares_something else tuple(t for t in TOPICS if t != "logistics")
+
+
 OPEN = ("pending", "not_yet")  # outcomes of an urge that isn't resolved yet
 FOLLOW_UP_AFTER = timedelta(minutes=20)
 # A draft pasted this long after the urge was logged still belongs to it.
