@@ -12,7 +12,7 @@
   2. typed check-in commands ("pause for a week"), then a gentle word while a safety hold is
      open, then media, then a typed answer to today's check-in;
   3. the understood intent, through INTENTS;
-  4. the unknown-message reply.
+  4. the unknown-message reply (also for an unknown /command).
 
 Features never import each other: when one feature's step leads into another's, it hands back a
 `Then` (handlers/replies.py) or raises `StaleButton`, and this module does the rest.
@@ -234,8 +234,12 @@ async def on_screen(update: Update, context: CoachContext) -> None:
 
 
 async def on_message(update: Update, context: CoachContext) -> None:
-    """The text route, for every message that is not a command."""
+    """The text route, for every message no command took (an unknown /command included: it
+    answers nothing that is awaited and gets the unknown-message reply)."""
     assert update.effective_user is not None and update.effective_message is not None
+    if filters.COMMAND.check_update(update):
+        await menu.unknown_text(update, context)
+        return
     user_id = update.effective_user.id
     expected = await context.services.conversation.expected(user_id)
     if expected is not None and expected.feature in ANSWERS:
@@ -275,7 +279,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             MessageHandler(filters.UpdateType.EDITED_MESSAGE, robustness.on_edited),
             *(CommandHandler(name, handler) for name, handler in COMMAND_HANDLERS.items()),
             CallbackQueryHandler(on_callback),
-            MessageHandler(filters.ALL & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_message),
+            MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, on_message),
         ],
         group=0,
     )

@@ -77,3 +77,14 @@ async def test_a_crisis_in_the_middle_of_the_intake_asks_the_same_question_after
     assert "When did the breakup happen?" in reply.text
     reply = await person.tap("This week")
     assert (await profile_of(person)).breakup_when is not None
+
+
+async def test_an_unknown_command_while_a_journal_entry_is_awaited_is_not_taken_as_words(person):
+    await finish_intake(person)
+    await person.send("/journal")
+    await person.tap("Just write")
+    reply = await person.send("/nosuchcommand")
+    assert "characters so far" not in reply.text
+    assert reply.sent  # the unknown-message reply, not silence
+    expected = await person.app.services.conversation.expected(person.user.id)
+    assert expected is not None and expected.key == "journal.entry"  # the entry still waits
