@@ -23,15 +23,14 @@ from bot.db import Database
 from bot.inbox import Inbox
 from bot.inbox import update_id_of as inbox_update_id
 from bot.logs import RedactSecrets, configure_logging  # noqa: F401  (re-exported)
-from bot.persistence import DatabasePersistence
 from bot.private_only import answer_outside_private, is_private
 from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
+from bot.services.conversation import ConversationService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
 from bot.services.program import ProgramService
 from bot.services.progress import ProgressService
-from bot.services.retry import retry_transient_errors
 from bot.services.safety import SafetyService
 from bot.services.urge import UrgeService
 from bot.settings import Settings
@@ -51,9 +50,10 @@ class CoachApplication(Application):  # type: ignore[type-arg]
     """PTB's Application, plus: migrations before anything reads the database; the inbox
     (updates are handled from where they were recorded, and marked once handled); a gate that
     lets only private chats through to the handlers; one person's updates handled one at a
-    time, across processes too, while different people's run concurrently; conversation states
-    written through after every update; and a count of finished updates so the terminal chat
-    can wait for the bot to finish answering."""
+    time, across processes too, while different people's run concurrently; and a count of
+    finished updates so the terminal chat can wait for the bot to finish answering. What a
+    person is in the middle of is read from the database on every update
+    (bot/services/conversation.py), never kept here."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -178,7 +178,6 @@ class CoachApplication(Application):  # type: ignore[type-arg]
             user = update.effective_user if isinstance(update, Update) else None
             async with self.inbox.turn(user.id if user else None):
                 await super().process_update(update)
-                await self.update_persistence()
         finally:
             if update_id is not None and update_id in self._held:
                 self._held.discard(update_id)
@@ -221,10 +220,10 @@ def build_services(
         safety=SafetyService(db, clock, settings.default_timezone),
         advice=advice,
         urges=UrgeService(db, clock, settings.default_timezone, checkins, advice, intake),
-        program=ProgramService(db, content, clock, settings.default_timezone),  # issue 4
-        progress=ProgressService(db, clock, settings.default_timezone, checkins),  # issue 4
+        program=ProgramService(db, content, clock, settings.default_timezone),
+        progress=ProgressService(db, clock, settings.default_timezone, checkins),
+        conversation=ConversationService(db, clock),
     )
-    retry_transient_errors(services)  # a database that blinks costs a moment, not an answer
     return services
 
 
@@ -246,7 +245,6 @@ def build_application(
         ApplicationBuilder()
         .application_class(CoachApplication)
         .context_types(ContextTypes(context=CoachContext))
-        .persistence(DatabasePersistence(services.db, services.clock))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .arbitrary_callback_data(False)
         .concurrent_updates(CONCURRENT_UPDATES)

@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["feeling"],
         help="read every line as the answer to a question (feeling: 'how do you feel now?')",
     )
-    # Review a draft message before it is sent.
+    # review: what in a draft message works against the person, before it is sent.
     review = sub.add_parser(
         "review", help="read one draft message on stdin, print the JSON review (findings, rewrites)"
     )

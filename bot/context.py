@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
+from bot.services.conversation import ConversationService
 from bot.services.intake import IntakeService
 from bot.services.privacy import PrivacyService
 from bot.services.program import ProgramService
@@ -35,9 +36,10 @@ class Services:
     privacy: PrivacyService
     safety: SafetyService
     advice: AdviceService
-    urges: UrgeService  # issue 7: "I want to text them"
-    program: ProgramService  # issue 4: the program in Telegram
-    progress: ProgressService  # issue 4: /progress
+    urges: UrgeService
+    program: ProgramService
+    progress: ProgressService
+    conversation: ConversationService  # what each person is expected to answer next
 
 
 class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -1,28 +1,18 @@
 """The "Should I text them?" and "They texted me" flows: a few taps, then warm, brief advice.
 
 The answers given so far travel in the buttons' callback_data (four letters, see `pack`), so a
-half-answered flow survives a restart and every button works on its own. The conversation only
-remembers when the person is about to send us something: pasting what their ex wrote
-(`telling_what_they_sent`) or writing down the message they'd like to send, instead of sending
-it (`writing_it_down`).
+half-answered flow survives a restart and every button works on its own. The database only
+records when the person is about to send us something: pasting what their ex wrote
+("advice.pasted") or writing down the message they'd like to send, instead of sending it
+("advice.written").
 """
 
 from __future__ import annotations
 
-import re
-import warnings
 from dataclasses import replace
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CoachContext
 from bot.services.advice import (
@@ -33,15 +23,29 @@ from bot.services.advice import (
     NextQuestion,
     NotSetUp,
 )
+from bot.services.conversation import Expected
 from content.loader import Texts, source_names
-from handlers.callbacks import decode, pattern
-from handlers.common import Button, button, edit, in_rows, keyboard, remove_buttons, reply, settle
+from handlers.callbacks import decode
+from handlers.replies import (
+    Button,
+    Then,
+    answer_crisis,
+    button,
+    edit,
+    ex_label,
+    in_rows,
+    keyboard,
+    main_menu,
+    not_set_up,
+    remove_buttons,
+    reply,
+    settle,
+    show_menu,
+)
 
 AREA = "advice"
-CONVERSATION = "advice"
-TELLING_WHAT_THEY_SENT = "telling_what_they_sent"
-WRITING_IT_DOWN = "writing_it_down"
-END = ConversationHandler.END
+PASTED = "advice.pasted"  # what their ex sent, pasted here
+WRITTEN = "advice.written"  # the message they wanted to send, written here instead
 MAX_REASONS = 3
 HOLDING_OFF = frozenset({"do_not_text", "wait"})
 
@@ -83,73 +87,7 @@ def unpack(arg: str) -> Answers | None:
     return Answers(**values)
 
 
-# --- free text: "can I message him?", "she texted me" ----------------------------------------
-
-_CONTACT = (
-    r"(?:text|txt|message|msg|call|ring|phone|dm|email|e-mail|write to|write|contact|"
-    r"reach out to|reach out|reply to|reply|answer|get in touch with|get in touch|talk to|"
-    r"snap|facetime|whatsapp)"
-)
-_NOT_TO_ME = r"(?!\s+(?:you|u)\b)"
-_SHOULD_I = re.compile(
-    rf"\b(?:should|can|could|may|shall|do|must)\s+i\s+(?:just\s+|still\s+|even\s+)?"
-    rf"{_CONTACT}\b{_NOT_TO_ME}"
-    rf"|\b(?:is it|would it be|would it be a|is it a)\s+(?:ok|okay|alright|all right|fine|"
-    rf"good idea|bad idea|wrong|bad|a good idea|a bad idea)\s+(?:to|if i)\s+"
-    rf"(?:just\s+)?{_CONTACT}\b{_NOT_TO_ME}"
-    rf"|\bi\s+(?:really\s+|so\s+)?(?:want\s+to|need\s+to|have\s+to|wanna)\s+{_CONTACT}\s+"
-    rf"(?:him|her|them|my ex)\b"
-)
-_CONTACTED = (
-    r"(?:texted|txted|messaged|called|rang|phoned|wrote to|wrote|dm'?e?d|emailed|contacted|"
-    r"reached out to|replied to|sent)"
-)
-_EX = ("he", "she", "they", "my ex", "ex", "my ex-boyfriend", "my ex-girlfriend", "my ex-partner")
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.lower().replace("’", "'").split())
-
-
-def asks_should_i(text: str) -> bool:
-    return _SHOULD_I.search(_normalise(text)) is not None
-
-
-def says_they_texted(text: str, ex_name: str | None = None) -> bool:
-    """'He texted me', 'my ex just messaged me', 'Alex called me' (with Alex their ex)."""
-    who = [re.escape(w) for w in _EX]
-    if ex_name:
-        who.append(re.escape(_normalise(ex_name)))
-    pattern = (
-        rf"(?<![\w-])(?:{'|'.join(who)})\s+(?:just\s+|finally\s+|has\s+|have\s+)?"
-        rf"{_CONTACTED}\s+me\b"
-    )
-    return re.search(pattern, _normalise(text)) is not None
-
-
-async def try_free_text(update: Update, context: CoachContext) -> bool:
-    """Typed words that mean "should I text them?" or "they texted me". Returns False for
-    anything else."""
-    message = update.effective_message
-    if message is None or not message.text:
-        return False
-    if asks_should_i(message.text):
-        await begin_should_i(update, context)
-        return True
-    if update.effective_user is None:
-        return False
-    profile = await context.services.intake.profile(update.effective_user.id)
-    if says_they_texted(message.text, profile.ex_name if profile else None):
-        await ask_what_they_sent(update, context, can_paste=False)
-        return True
-    return False
-
-
 # --- rendering ---------------------------------------------------------------------------------
-
-
-def ex_label(texts: Texts, ex_name: str | None) -> str:
-    return ex_name or texts.render("intake.no_name")
 
 
 def option_label(texts: Texts, name: str, value: object) -> str:
@@ -183,14 +121,10 @@ def verdict_text(texts: Texts, advice: Advice, *, their_message: bool = False) -
     if their_message:
         lines.append(texts.render("advice.them_note"))
     lines.append(texts.render("advice.headline", headline=verdict.headline))
-    already_said = f"{verdict.days_left} day" in verdict.headline  # "you have 12 days … to go"
-    if verdict.days_left is not None and not already_said:
-        if verdict.days_left > 1:
-            lines.append(texts.render("advice.days_left", days=verdict.days_left))
-        elif verdict.days_left == 1:
-            lines.append(texts.render("advice.days_left_one"))
-        else:
-            lines.append(texts.render("advice.days_done"))
+    if advice.days_note is not None:
+        note_id = {"many": "advice.days_left", "one": "advice.days_left_one"}
+        lines.append(texts.render(note_id.get(advice.days_note, "advice.days_done"),
+                                  days=verdict.days_left))  # fmt: skip
     if their_message and verdict.suggested_messages:
         first = verdict.suggested_messages[0]
         lines += [
@@ -234,13 +168,6 @@ def back_to_menu(texts: Texts) -> InlineKeyboardMarkup:
 # --- the steps -----------------------------------------------------------------------------------
 
 
-async def not_set_up(update: Update, context: CoachContext) -> int:
-    from handlers.menu import begin_button
-
-    await reply(update, context, context.texts.render("errors.not_set_up"), begin_button(context))
-    return END
-
-
 async def show_advice(
     update: Update, context: CoachContext, advice: Advice, *, their_message: bool = False
 ) -> None:
@@ -248,8 +175,6 @@ async def show_advice(
     if advice.verdict.decision == "get_support":
         # The same care as a crisis message anywhere: helplines, the safety buttons, and a
         # hold on the daily nudges until they say they are safe.
-        from handlers.safety import answer_crisis
-
         await answer_crisis(update, context, "self_harm")
         return
     await reply(
@@ -260,66 +185,74 @@ async def show_advice(
     )
 
 
-async def go_on(update: Update, context: CoachContext, answers: Answers, *, lead: str = "") -> int:
+async def go_on(update: Update, context: CoachContext, answers: Answers, *, lead: str = "") -> None:
     """Ask the next question worth asking, or give the advice."""
     assert update.effective_user is not None
     texts = context.texts
     try:
         step = await context.services.advice.next_step(update.effective_user.id, answers)
     except NotSetUp:
-        return await not_set_up(update, context)
+        await not_set_up(update, context)
+        return
     if isinstance(step, NextQuestion):
         ask = texts.render(f"advice.ask.{step.field}", ex=ex_label(texts, step.ex_name))
         text = f"{lead}\n\n{ask}" if lead else ask
         await reply(update, context, text, question_markup(texts, answers, step))
-        return END
+        return
     await show_advice(update, context, step)
-    return END
 
 
-async def begin_should_i(update: Update, context: CoachContext) -> int:
+async def begin_should_i(update: Update, context: CoachContext) -> None:
     """/shouldi, the menu button and typed "should I text her?" all start here."""
-    return await go_on(update, context, Answers(), lead=context.texts.render("advice.intro"))
+    await go_on(update, context, Answers(), lead=context.texts.render("advice.intro"))
+
+
+async def they_texted_typed(update: Update, context: CoachContext) -> None:
+    """Typed "he texted me": what kind of message was it (taps only, nothing to paste)."""
+    await ask_what_they_sent(update, context, can_paste=False)
 
 
 async def ask_what_they_sent(
     update: Update, context: CoachContext, *, can_paste: bool = True
-) -> str | int:
+) -> None:
     assert update.effective_user is not None
     texts = context.texts
     try:
         ex_name = await context.services.advice.ex_name(update.effective_user.id)
     except NotSetUp:
-        return await not_set_up(update, context)
+        await not_set_up(update, context)
+        return
     text_id = "advice.texted.ask_or_paste" if can_paste else "advice.texted.ask"
     await reply(
         update, context, texts.render(text_id, ex=ex_label(texts, ex_name)).rstrip(),
         kind_markup(texts),
     )  # fmt: skip
-    return TELLING_WHAT_THEY_SENT if can_paste else END
+    if can_paste:
+        await context.services.conversation.expect(update.effective_user.id, PASTED)
 
 
-async def they_sent(update: Update, context: CoachContext, kind: str) -> int:
+async def they_sent(update: Update, context: CoachContext, kind: str) -> None:
     assert update.effective_user is not None
     try:
         advice = await context.services.advice.they_texted(update.effective_user.id, kind)
     except NotSetUp:
-        return await not_set_up(update, context)
+        await not_set_up(update, context)
+        return
     await show_advice(update, context, advice, their_message=True)
-    return END
 
 
-async def send_suggestions(update: Update, context: CoachContext, answers: Answers) -> int:
+async def send_suggestions(update: Update, context: CoachContext, answers: Answers) -> None:
     assert update.effective_user is not None
     texts = context.texts
     try:
         advice = await context.services.advice.verdict_for(update.effective_user.id, answers)
     except NotSetUp:
-        return await not_set_up(update, context)
+        await not_set_up(update, context)
+        return
     messages = advice.verdict.suggested_messages
     if not messages:
         await reply(update, context, texts.render("advice.no_suggestions"), back_to_menu(texts))
-        return END
+        return
     await reply(update, context, texts.render("advice.suggestions_intro"))
     for index, message in enumerate(messages):
         last = index == len(messages) - 1
@@ -329,10 +262,9 @@ async def send_suggestions(update: Update, context: CoachContext, answers: Answe
             texts.render("advice.suggestion", text=message),
             back_to_menu(texts) if last else None,
         )
-    return END
 
 
-async def still_want_to(update: Update, context: CoachContext, answers: Answers) -> int:
+async def still_want_to(update: Update, context: CoachContext, answers: Answers) -> None:
     """An honest, kind answer: what the rules say about this moment, and a safer place for
     the words than their phone."""
     assert update.effective_user is not None
@@ -340,11 +272,12 @@ async def still_want_to(update: Update, context: CoachContext, answers: Answers)
     try:
         advice = await context.services.advice.verdict_for(update.effective_user.id, answers)
     except NotSetUp:
-        return await not_set_up(update, context)
+        await not_set_up(update, context)
+        return
     verdict = advice.verdict
     if verdict.decision == "get_support":
         await show_advice(update, context, advice)
-        return END
+        return
     lead = verdict.reasons[0]
     lines = [
         texts.render("advice.still.intro"),
@@ -360,7 +293,6 @@ async def still_want_to(update: Update, context: CoachContext, answers: Answers)
          [button(texts.render("advice.buttons.menu"), AREA, "menu")]]
     )  # fmt: skip
     await reply(update, context, "\n".join(lines), markup)
-    return END
 
 
 # --- the adapters ----------------------------------------------------------------------------
@@ -373,12 +305,11 @@ def _has_buttons(update: Update) -> bool:
     return bool(markup and markup.inline_keyboard)
 
 
-async def on_tap(update: Update, context: CoachContext) -> str | int | None:
+async def on_tap(update: Update, context: CoachContext) -> Then | None:
     """Every button in this area. Anything forged or outdated (a button already used, or on a
-    message whose buttons are gone) changes nothing here and keeps the conversation where it
-    was."""
+    message whose buttons are gone) changes nothing here and keeps any wait where it was."""
     query = update.callback_query
-    assert query is not None
+    assert query is not None and update.effective_user is not None
     texts = context.texts
     data = decode(query.data)
     answers = unpack(data.arg) if data is not None else None
@@ -388,15 +319,14 @@ async def on_tap(update: Update, context: CoachContext) -> str | int | None:
         or (data.action == "kind" and data.arg in THEY_SENT_KINDS)
     )
     if not valid or not _has_buttons(update):
-        from handlers.menu import on_stale_button
-
-        await on_stale_button(update, context)  # the same kind word as every other old button
-        return None
+        return Then.STALE  # the same kind word as every other old button
     assert data is not None
     await settle(query)
+    # A tap moves the flow on: nothing typed is awaited unless this step asks for it again.
+    await context.services.conversation.clear(update.effective_user.id, f"{AREA}.*")
     match data.action:
         case "start":
-            return await begin_should_i(update, context)
+            await begin_should_i(update, context)
         case "ask":
             assert answers is not None
             answered = [n for n in QUESTIONS if getattr(answers, n) is not None]
@@ -410,7 +340,7 @@ async def on_tap(update: Update, context: CoachContext) -> str | int | None:
                         answer=option_label(texts, field, getattr(answers, field)),
                     ),
                 )
-            return await go_on(update, context, answers)
+            await go_on(update, context, answers)
         case "kind":
             await edit(
                 query,
@@ -418,66 +348,45 @@ async def on_tap(update: Update, context: CoachContext) -> str | int | None:
                     "advice.texted.answered", answer=texts.render(f"advice.texted.kind.{data.arg}")
                 ),
             )
-            return await they_sent(update, context, data.arg)
+            await they_sent(update, context, data.arg)
         case "texted":
             await remove_buttons(query)
-            return await ask_what_they_sent(update, context)
+            await ask_what_they_sent(update, context)
         case "msgs":
             assert answers is not None
             await remove_buttons(query)
-            return await send_suggestions(update, context, answers)
+            await send_suggestions(update, context, answers)
         case "still":
             assert answers is not None
             await remove_buttons(query)
-            return await still_want_to(update, context, answers)
+            await still_want_to(update, context, answers)
         case "write":
             await remove_buttons(query)
             await reply(update, context, texts.render("advice.still.write_prompt"))
-            return WRITING_IT_DOWN
+            await context.services.conversation.expect(update.effective_user.id, WRITTEN)
         case _:  # "menu"
-            from handlers.menu import main_menu
-
             await remove_buttons(query)
-            await reply(update, context, texts.render("menu.title"), main_menu(context))
-            return END
+            await show_menu(update, context)
+    return None
 
 
-async def on_command(update: Update, context: CoachContext) -> int:
-    return await begin_should_i(update, context)
+async def on_command(update: Update, context: CoachContext) -> None:
+    """/shouldi."""
+    assert update.effective_user is not None
+    await context.services.conversation.clear(update.effective_user.id, f"{AREA}.*")
+    await begin_should_i(update, context)
 
 
-async def on_pasted(update: Update, context: CoachContext) -> int:
-    """What their ex sent, pasted (or a screenshot): read to help, never stored."""
+async def on_answer(update: Update, context: CoachContext, expected: Expected) -> Then | None:
+    """A message while something of theirs is awaited here: read to help, never stored."""
+    assert update.effective_user is not None
     texts = context.texts
-    await reply(update, context, texts.render("advice.texted.pasted"), kind_markup(texts))
-    return END
-
-
-async def on_written(update: Update, context: CoachContext) -> int:
-    """The message they wanted to send, written here instead: acknowledged, not stored."""
-    from handlers.menu import main_menu
-
-    written = context.texts.render("advice.still.written").rstrip()
-    await reply(update, context, written, main_menu(context))
-    return END
-
-
-def conversation() -> ConversationHandler:
-    anything = ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    # per_message=False on purpose, as in the intake: one conversation per person.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("shouldi", on_command),
-                CallbackQueryHandler(on_tap, pattern=pattern(AREA)),
-            ],
-            states={
-                TELLING_WHAT_THEY_SENT: [MessageHandler(anything, on_pasted)],
-                WRITING_IT_DOWN: [MessageHandler(anything, on_written)],
-            },
-            fallbacks=[],
-            allow_reentry=True,
-            name=CONVERSATION,
-            persistent=True,
-        )
+    await context.services.conversation.clear(update.effective_user.id, expected.key)
+    if expected.key == PASTED:  # what their ex sent, pasted (or a screenshot)
+        await reply(update, context, texts.render("advice.texted.pasted"), kind_markup(texts))
+        return None
+    if expected.key == WRITTEN:  # the message they wanted to send, written here instead
+        written = texts.render("advice.still.written").rstrip()
+        await reply(update, context, written, main_menu(context))
+        return None
+    return Then.UNHANDLED

@@ -8,9 +8,10 @@ from telegram import Bot, InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
 from bot.services.checkin import CheckinView, Claimed, NotYours
-from content.loader import Texts
+from bot.services.urge import contact_topics
+from content.loader import Markup, Texts
 from handlers.callbacks import decode
-from handlers.common import button, edit, keyboard, reply, settle
+from handlers.replies import button, edit, ex_label, gentle_markup, keyboard, reply, settle
 
 AREA = "checkin"
 
@@ -26,10 +27,6 @@ def contact_markup(texts: Texts, checkin_id: int) -> InlineKeyboardMarkup:
     )  # fmt: skip
 
 
-def ex_label(texts: Texts, ex_name: str | None) -> str:
-    return ex_name or texts.render("intake.no_name")
-
-
 def opening_text(texts: Texts, kind: str, streak_day: int | None, ex_name: str | None) -> str:
     if kind == "risky_day":
         header = texts.render("checkin.header_risky")
@@ -43,8 +40,6 @@ def opening_text(texts: Texts, kind: str, streak_day: int | None, ex_name: str |
 async def send_scheduled(bot: Bot, texts: Texts, claimed: Claimed) -> int:
     """Send one claimed check-in; returns the message id. The one place check-ins are sent."""
     if claimed.safety_hold:  # a crisis is open: no coaching today, a gentle "how are you?"
-        from handlers.safety import gentle_markup
-
         message = await bot.send_message(
             claimed.chat_id, texts.render("safety.gentle_ask"), reply_markup=gentle_markup(texts)
         )
@@ -81,9 +76,7 @@ def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup |
             "checkin.ask_contact", ex=ex_label(texts, view.ex_name)
         ), contact_markup(texts, cid)
     if view.needs_topic:
-        topics = (
-            ["emergency", "logistics", "other"] if view.shares_something else ["emergency", "other"]
-        )
+        topics = contact_topics(view.shares_something)
         ask = "checkin.ask_topic" if view.shares_something else "checkin.ask_topic_no_shared"
         lines.append(texts.render(ask))
         return "\n".join(lines), keyboard(
@@ -122,38 +115,37 @@ def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup |
     return "\n".join(lines), None
 
 
-async def after_answer(update: Update, context: CoachContext, view: CheckinView) -> None:
-    from handlers.program import after_checkin
-
-    texts = context.texts
-    milestone = None
-    if view.milestone is not None:
-        if view.milestone >= view.streak.length:
-            milestone = texts.render("milestone.end", days=view.streak.length)
-        elif f"milestone.{view.milestone}" in texts:
-            milestone = texts.render(f"milestone.{view.milestone}")
-    # Issue 4: the program's word joins the milestone (a slip, a step passed, the readiness list).
-    await after_checkin(update, context, view, milestone)
+def milestone_text(texts: Texts, view: CheckinView) -> str | None:
+    """The milestone this answer reached, in words, if any."""
+    if view.milestone is None:
+        return None
+    if view.milestone >= view.streak.length:
+        return texts.render("milestone.end", days=view.streak.length)
+    if f"milestone.{view.milestone}" in texts:
+        return texts.render(f"milestone.{view.milestone}")
+    return None
 
 
-async def on_tap(update: Update, context: CoachContext) -> None:
+async def on_tap(update: Update, context: CoachContext) -> CheckinView | None:
+    """A tap on today's check-in: the message is edited in place. Returns the check-in as it
+    stands (the routing table passes it on to the program), None when nothing changed."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     await settle(query)
     data = decode(query.data)
     match = re.fullmatch(r"(\d+)\.([a-z0-9_]+)", data.arg if data else "")
     if data is None or match is None:
-        return
+        return None
     try:
         view = await context.services.checkins.answer(
             update.effective_user.id, int(match.group(1)), data.action, match.group(2)
         )
     except NotYours:
         await edit(query, context.texts.render("checkin.stale"))
-        return
+        return None
     text, markup = render(context.texts, view)
     await edit(query, text, markup)
-    await after_answer(update, context, view)
+    return view
 
 
 _TYPED = {
@@ -167,8 +159,9 @@ _TYPED = {
 }  # fmt: skip
 
 
-async def try_typed_answer(update: Update, context: CoachContext) -> bool:
-    """A typed answer to today's open check-in. Returns False if there is none to answer."""
+async def try_typed_answer(update: Update, context: CoachContext) -> CheckinView | bool:
+    """A typed answer to today's open check-in: the check-in as it stands after it, True when
+    only a hint was given, False if there is no check-in to answer."""
     assert update.effective_user is not None and update.effective_message is not None
     checkins = context.services.checkins
     checkin_id = await checkins.open_checkin(update.effective_user.id)
@@ -197,5 +190,18 @@ async def try_typed_answer(update: Update, context: CoachContext) -> bool:
     view = await checkins.answer(update.effective_user.id, checkin_id, field, value)
     text, markup = render(context.texts, view)
     await reply(update, context, text, markup)
-    await after_answer(update, context, view)
+    return view
+
+
+async def try_media(update: Update, context: CoachContext) -> bool:
+    """A sticker, photo or voice note while today's check-in is open: the check-in's question
+    again, with its buttons. False when no check-in is open."""
+    assert update.effective_user is not None
+    texts, checkins, user_id = context.texts, context.services.checkins, update.effective_user.id
+    checkin_id = await checkins.open_checkin(user_id)
+    if checkin_id is None:
+        return False
+    text, markup = render(texts, await checkins.view(user_id, checkin_id))
+    hint = Markup(text.split("\n")[-1])
+    await reply(update, context, texts.render("robust.media_checkin", hint=hint), markup)
     return True

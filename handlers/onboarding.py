@@ -1,27 +1,20 @@
 """The /start intake: one question per message, buttons wherever a tap will do.
 
-State names say what the person is doing: `choosing_resume`, `asking_<step>` during the intake,
-`editing_<step>` when a single answer is changed from /settings.
+Where the person is in the intake is the profile's `intake_step` (the question waiting for an
+answer); changing one answer from /settings awaits "intake.edit" with the step
+(bot/services/conversation.py). The routing table sends taps in the `intake` area, and typed
+answers while either is awaited, here.
 """
 
 from __future__ import annotations
 
-import warnings
 from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CoachContext
 from bot.db.queries import UnknownUser
+from bot.services.conversation import INTAKE_ASK, Expected
 from bot.services.intake import InvalidAnswer, ProfileView, Progress, Stage, step_before
 from content.intake import (
     STEP_ORDER,
@@ -35,34 +28,25 @@ from content.intake import (
 from content.loader import Markup, source_names
 from content.program import Phase
 from content.vocab import AbuseAnswer, BreakupWhen
-from handlers.callbacks import decode, pattern
-from handlers.common import (
+from handlers.callbacks import decode
+from handlers.replies import (
+    Then,
+    bullets,
     button,
     display_name,
     edit,
     in_rows,
     keyboard,
+    not_set_up,
     remove_buttons,
     reply,
     set_buttons,
     settle,
 )
-from handlers.privacy import ask_to_delete
-from handlers.settings import send_settings
 
 AREA = "intake"
-CONVERSATION = "intake"
-CHOOSING_RESUME = "choosing_resume"
+EDITING = "intake.edit"  # one answer changed from /settings; data: {"step": ...}
 EDITABLE = ("timezone", "checkin_hour")
-END = ConversationHandler.END
-
-
-def asking(step: str) -> str:
-    return f"asking_{step}"
-
-
-def editing(step: str) -> str:
-    return f"editing_{step}"
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -124,8 +108,9 @@ async def ask(
     *,
     editing_one: bool = False,
     lead: str | None = None,
-) -> str:
-    """Send the question for `progress.next_step` and return the state that waits for it."""
+) -> None:
+    """Send the question for `progress.next_step`; the answer is awaited from now on (the
+    profile's intake step, or "intake.edit" when one answer is changed from /settings)."""
     step = progress.next_step
     assert step is not None
     question = context.services.content.intake[step]
@@ -139,21 +124,21 @@ async def ask(
         text,
         question_markup(context, question, progress.profile, editing_one=editing_one),
     )
-    return editing(step) if editing_one else asking(step)
+    if editing_one:
+        assert update.effective_user is not None
+        await context.services.conversation.expect(
+            update.effective_user.id, EDITING, {"step": step}
+        )
 
 
 def phase_text(context: CoachContext, text_id: str, phase: Phase) -> str:
     texts = context.texts
-
-    def bullets(items: tuple[str, ...]) -> Markup:
-        return Markup("\n".join(texts.render("plan.bullet", item=i) for i in items))
-
     return texts.render(
         text_id,
         phase=phase.name,
         goal=phase.goal,
-        do=bullets(phase.do),
-        avoid=bullets(phase.avoid),
+        do=bullets(texts, phase.do),
+        avoid=bullets(texts, phase.avoid),
         sources=source_names(phase.sources),
     )
 
@@ -171,7 +156,7 @@ async def send_plan(update: Update, context: CoachContext, profile: ProfileView)
     await reply(update, context, context.texts.render("plan.closing"))
 
 
-async def finish(update: Update, context: CoachContext, profile: ProfileView) -> int:
+async def finish(update: Update, context: CoachContext, profile: ProfileView) -> None:
     content = context.services.content
     lines = []
     for step in STEP_ORDER:
@@ -188,13 +173,20 @@ async def finish(update: Update, context: CoachContext, profile: ProfileView) ->
         update, context, context.texts.render("intake.done", summary=Markup("\n".join(lines)))
     )
     await send_plan(update, context, profile)
-    return END
 
 
 # --- entry: /start and the resume choice -------------------------------------------------------
 
 
-async def start(update: Update, context: CoachContext) -> str | int:
+async def begin_intake(update: Update, context: CoachContext, *, restart: bool = False) -> None:
+    """Start (or pick up) the intake: its questions take the next message over any other wait."""
+    assert update.effective_user is not None
+    user_id = update.effective_user.id
+    await context.services.conversation.clear(user_id)
+    await ask(update, context, await context.services.intake.begin(user_id, restart=restart))
+
+
+async def start(update: Update, context: CoachContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     greeting = await context.services.intake.greet(
@@ -206,7 +198,8 @@ async def start(update: Update, context: CoachContext) -> str | int:
     texts, name = context.texts, display_name(update)
     if greeting.stage is Stage.NEW:
         await reply(update, context, texts.render("welcome.new", name=name))
-        return await ask(update, context, await context.services.intake.begin(user.id))
+        await begin_intake(update, context)
+        return
     if greeting.stage is Stage.IN_INTAKE:
         choices = [
             [button(texts.render("welcome.continue"), AREA, "resume", "continue")],
@@ -223,10 +216,9 @@ async def start(update: Update, context: CoachContext) -> str | int:
         await reply(
             update, context, texts.render("welcome.resume_complete", name=name), keyboard(choices)
         )
-    return CHOOSING_RESUME
 
 
-async def resume(update: Update, context: CoachContext) -> str | int:
+async def resume(update: Update, context: CoachContext) -> Then | None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     await settle(query)
@@ -238,31 +230,26 @@ async def resume(update: Update, context: CoachContext) -> str | int:
         if choice.arg == "carry_on":
             profile = await intake.profile(user_id)
             if profile is not None and profile.set_up:
-                await send_plan(update, context, profile)
-                return END
-            return await ask(update, context, await intake.begin(user_id))
+                return Then.PLAN
+            await begin_intake(update, context)
+            return None
         if choice.arg == "restart":
             await reply(update, context, context.texts.render("welcome.restarting"))
-            return await ask(update, context, await intake.begin(user_id, restart=True))
-        return await ask(update, context, await intake.begin(user_id))
+            await begin_intake(update, context, restart=True)
+            return None
+        await begin_intake(update, context)
     except UnknownUser:
-        return await not_started(update, context)
+        await not_set_up(update, context)
+    return None
 
 
-async def not_started(update: Update, context: CoachContext) -> int:
-    from handlers.menu import begin_button
-
-    await reply(update, context, context.texts.render("errors.not_set_up"), begin_button(context))
-    return END
-
-
-async def start_from_button(update: Update, context: CoachContext) -> str | int:
+async def start_from_button(update: Update, context: CoachContext) -> None:
     """The "Let's begin" button does what /start does."""
     query = update.callback_query
     assert query is not None
     await settle(query)
     await remove_buttons(query)
-    return await start(update, context)
+    await start(update, context)
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -326,7 +313,7 @@ def read_typed(context: CoachContext, step: str, text: str, today: date) -> obje
 
 async def handle_answer(
     update: Update, context: CoachContext, step: str, value: object, *, editing_one: bool
-) -> str | int:
+) -> Then | None:
     """Store the answer, show it on the question, then ask the next one, finish, or return
     to /settings."""
     assert update.effective_user is not None
@@ -336,9 +323,11 @@ async def handle_answer(
             update.effective_user.id, step, value, advance=not editing_one
         )
     except UnknownUser:
-        return await not_started(update, context)
+        await not_set_up(update, context)
+        return None
     except InvalidAnswer:
-        return await reprompt(update, context, step, content.intake[step].invalid, editing_one)
+        await reprompt(update, context, step, content.intake[step].invalid, editing_one)
+        return None
     label = answer_label(context, step, progress.profile) or texts.render("intake.no_name")
     if update.callback_query is not None:
         await edit(
@@ -353,94 +342,133 @@ async def handle_answer(
             context,
             texts.render("settings.saved", label=content.intake[step].label, answer=label),
         )
-        await send_settings(update, context)
-        return END
+        await context.services.conversation.clear(update.effective_user.id, EDITING)
+        return Then.SETTINGS
     if progress.next_step is None:
-        return await finish(update, context, progress.profile)
-    return await ask(update, context, progress)
+        await finish(update, context, progress.profile)
+    else:
+        await ask(update, context, progress)
+    return None
 
 
 async def reprompt(
     update: Update, context: CoachContext, step: str, message: str, editing_one: bool
-) -> str:
+) -> None:
     """Say kindly what we need, with the question's buttons right there."""
     assert update.effective_user is not None
     profile = await context.services.intake.profile(update.effective_user.id)
     if profile is None:
-        return await not_started(update, context)  # type: ignore[return-value]
-    return await ask(
-        update, context, Progress(profile, step), editing_one=editing_one, lead=message
-    )
+        await not_set_up(update, context)
+        return
+    await ask(update, context, Progress(profile, step), editing_one=editing_one, lead=message)
 
 
-def state_handlers(step: str, *, editing_one: bool) -> list[BaseHandler]:
-    """The handlers that wait for one question's answer: a tap, a typed reply, or anything else."""
+def _waiting_step(expected: Expected | None) -> tuple[str, bool] | None:
+    """The question whose answer is awaited, and whether it is a single answer changed from
+    /settings; None when no intake answer is awaited."""
+    if expected is None or expected.key not in (INTAKE_ASK, EDITING):
+        return None
+    step = expected.data.get("step")
+    if not isinstance(step, str) or step not in STEP_ORDER:
+        return None
+    return step, expected.key == EDITING
 
-    async def on_tap(update: Update, context: CoachContext) -> str | int:
-        query = update.callback_query
-        assert query is not None and update.effective_user is not None
-        data = decode(query.data)
-        assert data is not None
+
+async def on_tap(update: Update, context: CoachContext) -> Then | None:
+    """Every button in the `intake` area."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    data = decode(query.data)
+    if data is None:
+        return Then.STALE
+    if data.action == "begin":
+        await start_from_button(update, context)
+        return None
+    if data.action == "resume":
+        return await resume(update, context)
+    waiting = _waiting_step(await context.services.conversation.expected(update.effective_user.id))
+    if data.action == "back" and waiting is not None and not waiting[1]:
         await settle(query)
-        if step == "shared" and data.arg != "done":
-            try:
-                profile = await context.services.intake.toggle_shared(
-                    update.effective_user.id, data.arg
-                )
-            except (InvalidAnswer, UnknownUser):
-                return await not_started(update, context)
-            question = context.services.content.intake[step]
-            markup = question_markup(context, question, profile, editing_one=editing_one)
-            await set_buttons(query, markup)
-            return editing(step) if editing_one else asking(step)
-        value = None if data.arg in ("skip", "done") else data.arg
-        return await handle_answer(update, context, step, value, editing_one=editing_one)
-
-    async def on_text(update: Update, context: CoachContext) -> str | int:
-        assert update.effective_message is not None and update.effective_user is not None
-        text = update.effective_message.text or ""
-        if normalise(text) in {"back", "go back"} and not editing_one:
-            return await go_back(update, context, step)
-        today = await context.services.intake.today(update.effective_user.id)
+        await remove_buttons(query)
+        await go_back(update, context, data.arg)
+        return None
+    if waiting is None or data.action != waiting[0]:
+        return Then.STALE  # a question already answered, or one not being asked now
+    step, editing_one = waiting
+    await settle(query)
+    if step == "shared" and data.arg != "done":
         try:
-            value = read_typed(context, step, text, today)
-        except Unreadable as problem:
-            return await reprompt(update, context, step, str(problem), editing_one)
-        return await handle_answer(update, context, step, value, editing_one=editing_one)
+            profile = await context.services.intake.toggle_shared(
+                update.effective_user.id, data.arg
+            )
+        except (InvalidAnswer, UnknownUser):
+            await not_set_up(update, context)
+            return None
+        question = context.services.content.intake[step]
+        await set_buttons(
+            query, question_markup(context, question, profile, editing_one=editing_one)
+        )
+        return None
+    value = None if data.arg in ("skip", "done") else data.arg
+    return await handle_answer(update, context, step, value, editing_one=editing_one)
 
-    async def on_other(update: Update, context: CoachContext) -> str | int:
+
+async def on_answer(update: Update, context: CoachContext, expected: Expected) -> Then | None:
+    """A message while an intake answer is awaited: a typed answer, "back", or something that
+    is not text (asked again, kindly)."""
+    assert update.effective_message is not None and update.effective_user is not None
+    waiting = _waiting_step(expected)
+    if waiting is None:
+        return Then.UNHANDLED
+    step, editing_one = waiting
+    text = update.effective_message.text
+    if text is None:
         question = context.services.content.intake[step]
         hint = context.texts.render("intake.non_text", hint=question.invalid)
-        return await reprompt(update, context, step, hint, editing_one)
+        await reprompt(update, context, step, hint, editing_one)
+        return None
+    if normalise(text) in {"back", "go back"} and not editing_one:
+        await go_back(update, context, step)
+        return None
+    today = await context.services.intake.today(update.effective_user.id)
+    try:
+        value = read_typed(context, step, text, today)
+    except Unreadable as problem:
+        await reprompt(update, context, step, str(problem), editing_one)
+        return None
+    return await handle_answer(update, context, step, value, editing_one=editing_one)
 
-    return [
-        CallbackQueryHandler(on_tap, pattern=pattern(AREA, step)),
-        *([] if editing_one else [CallbackQueryHandler(on_back, pattern=pattern(AREA, "back"))]),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-        MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, on_other),
-    ]
+
+async def ask_again(update: Update, context: CoachContext, expected: Expected, lead: str) -> bool:
+    """Ask the awaited intake question again after `lead` (after care, or after an old button).
+    Returns whether it did."""
+    assert update.effective_user is not None
+    waiting = _waiting_step(expected)
+    if waiting is None:
+        return False
+    step, editing_one = waiting
+    profile = await context.services.intake.profile(update.effective_user.id)
+    if profile is None:
+        return False
+    question = context.services.content.intake[step]
+    await ask(
+        update, context, Progress(profile, step), editing_one=editing_one,
+        lead=f"{lead}\n\n{question.ask}",
+    )  # fmt: skip
+    return True
 
 
-async def go_back(update: Update, context: CoachContext, step: str) -> str | int:
+async def go_back(update: Update, context: CoachContext, step: str) -> None:
     assert update.effective_user is not None
     try:
         progress = await context.services.intake.go_back(update.effective_user.id, step)
     except UnknownUser:
-        return await not_started(update, context)
-    return await ask(update, context, progress)
+        await not_set_up(update, context)
+        return
+    await ask(update, context, progress)
 
 
-async def on_back(update: Update, context: CoachContext) -> str | int:
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    assert data is not None
-    await settle(query)
-    await remove_buttons(query)
-    return await go_back(update, context, data.arg)
-
-
-async def edit_setting(update: Update, context: CoachContext) -> str | int:
+async def edit_setting(update: Update, context: CoachContext) -> Then | None:
     """From /settings: ask one question again, store the answer, and come back."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
@@ -449,54 +477,21 @@ async def edit_setting(update: Update, context: CoachContext) -> str | int:
     await settle(query)
     profile = await context.services.intake.profile(update.effective_user.id)
     if profile is None or data.arg not in EDITABLE:
-        return await not_started(update, context)
+        await not_set_up(update, context)
+        return None
     await remove_buttons(query)
-    return await ask(update, context, Progress(profile, data.arg), editing_one=True)
+    await ask(update, context, Progress(profile, data.arg), editing_one=True)
+    return None
 
 
-async def redo_setup(update: Update, context: CoachContext) -> str | int:
+async def redo_setup(update: Update, context: CoachContext) -> Then | None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     await settle(query)
     await remove_buttons(query)
-    try:
-        progress = await context.services.intake.begin(update.effective_user.id, restart=True)
-    except UnknownUser:
-        return await not_started(update, context)
     await reply(update, context, context.texts.render("welcome.restarting"))
-    return await ask(update, context, progress)
-
-
-async def leave_for_deletion(update: Update, context: CoachContext) -> int:
-    await ask_to_delete(update, context)
-    return END
-
-
-def conversation() -> ConversationHandler:
-    states: dict[object, list[BaseHandler]] = {
-        CHOOSING_RESUME: [CallbackQueryHandler(resume, pattern=pattern(AREA, "resume"))],
-    }
-    for step in STEP_ORDER:
-        states[asking(step)] = state_handlers(step, editing_one=False)
-    for step in EDITABLE:
-        states[editing(step)] = state_handlers(step, editing_one=True)
-    # per_message=False on purpose: one conversation per person, mixing taps and typed answers.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=PTBUserWarning)
-        return _conversation(states)
-
-
-def _conversation(states: dict[object, list[BaseHandler]]) -> ConversationHandler:
-    return ConversationHandler(
-        entry_points=[
-            CommandHandler("start", start),
-            CallbackQueryHandler(start_from_button, pattern=pattern(AREA, "begin")),
-            CallbackQueryHandler(edit_setting, pattern=pattern("settings", "edit")),
-            CallbackQueryHandler(redo_setup, pattern=pattern("settings", "redo")),
-        ],
-        states=states,
-        fallbacks=[CommandHandler("delete", leave_for_deletion)],
-        allow_reentry=True,
-        name=CONVERSATION,
-        persistent=True,
-    )
+    try:
+        await begin_intake(update, context, restart=True)
+    except UnknownUser:
+        await not_set_up(update, context)
+    return None

@@ -10,7 +10,7 @@ from telegram import InputFile, Update
 from bot.context import CoachContext
 from bot.services.privacy import EXPORT_FILENAME
 from handlers.callbacks import decode
-from handlers.common import button, edit, keyboard, reply, settle
+from handlers.replies import button, edit, keyboard, reply, settle
 
 AREA = "privacy"
 
@@ -53,7 +53,4 @@ async def confirm_delete(update: Update, context: CoachContext) -> None:
         await edit(query, context.texts.render("delete.kept"))
         return
     await context.services.privacy.delete_everything(update.effective_user.id)
-    for memory in (context.user_data, context.chat_data):  # what this process kept, too
-        if memory is not None:
-            memory.clear()
     await edit(query, context.texts.render("delete.done"))

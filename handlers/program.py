@@ -9,7 +9,6 @@ person is now; a button that no longer fits gets the same kind "out of date" wor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -28,7 +27,23 @@ from bot.services.program import (
 from content.loader import Markup, Texts, source_names
 from content.program import EX_ANSWERS, MOVE_ON, Lesson, Requirement
 from handlers.callbacks import decode
-from handlers.common import Button, button, edit, in_rows, keyboard, remove_buttons, reply, settle
+from handlers.replies import (
+    Button,
+    StaleButton,
+    bullets,
+    button,
+    day_month,
+    edit,
+    ex_label,
+    in_rows,
+    keyboard,
+    label,
+    not_set_up,
+    remove_buttons,
+    reply,
+    settle,
+)
+from handlers.taps import is_double_tap
 
 AREA = "program"
 READY = "ready"
@@ -43,38 +58,14 @@ def _user_id(update: Update) -> int:
     return update.effective_user.id
 
 
-def label(texts: Texts, text_id: str, **values: object) -> str:
-    """A button's text: buttons are plain text, so the values are not HTML-escaped."""
-    return texts.render(text_id, **{k: Markup(str(v)) for k, v in values.items()})
-
-
-def ex_label(texts: Texts, ex_name: str | None) -> str:
-    return ex_name or texts.render("intake.no_name")
-
-
-def day_month(when: date | None) -> str:
-    return f"{when.day} {when:%B}" if when else ""
-
-
-def bullets(texts: Texts, items: Sequence[str]) -> Markup:
-    return Markup("\n".join(texts.render("plan.bullet", item=i) for i in items))
-
-
 def sources_line(texts: Texts, ids: Sequence[str]) -> str:
     return texts.render("program.sources", sources=source_names(ids)) if ids else ""
 
 
-async def not_set_up(update: Update, context: CoachContext) -> None:
-    from handlers.menu import begin_button
-
-    await reply(update, context, context.texts.render("errors.not_set_up"), begin_button(context))
-
-
 async def out_of_date(update: Update, context: CoachContext) -> None:
-    """A button that no longer fits where the person is: the bot's usual kind word."""
-    from handlers.menu import on_stale_button
-
-    await on_stale_button(update, context)
+    """A button that no longer fits where the person is: the bot's usual kind word (the
+    routing table says it)."""
+    raise StaleButton
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -256,6 +247,32 @@ async def show_phase(update: Update, context: CoachContext) -> None:
     await reply(update, context, text, markup)
 
 
+# --- /plan: the step the person is on now, and the one after it ------------------------------
+
+
+async def show_plan(update: Update, context: CoachContext) -> None:
+    """/plan and "My plan": where the program has the person now (not where it began), the
+    step after it, and why the no-contact stretch is as long as it is."""
+    texts = context.texts
+    try:
+        outcome = await context.services.program.check(_user_id(update))
+    except NotStarted:
+        await not_set_up(update, context)
+        return
+    step = outcome.step
+    for text_id, phase in (("plan.current_step", step.phase), ("plan.next_step", step.next_phase)):
+        if phase is not None:
+            await reply(update, context, texts.render(
+                text_id, phase=phase.name, goal=phase.goal, do=bullets(texts, phase.do),
+                avoid=bullets(texts, phase.avoid), sources=source_names(phase.sources),
+            ))  # fmt: skip
+    if step.gate.requirement("no_contact_days") is not None or step.phase.id == "no_contact":
+        await reply(
+            update, context, texts.render("plan.length_note", days=step.state.no_contact_days)
+        )
+    await reply(update, context, texts.render("plan.closing"))
+
+
 # --- moving on ---------------------------------------------------------------------------------
 
 
@@ -378,9 +395,7 @@ async def on_reach(update: Update, context: CoachContext, form_id: str) -> None:
     if outcome.moved:
         await send_outcome(update, context, outcome)
         return
-    order = list(context.services.program.program.phases)
-    target = UNLOCKS.get(form_id, step.phase.id)
-    there = not step.moving_on and order.index(step.phase.id) >= order.index(target)
+    there = context.services.program.has_reached(step, UNLOCKS.get(form_id, step.phase.id))
     text, markup = phase_view(context, step)
     if not there:
         text = context.texts.render("readiness.still_waiting") + "\n\n" + text
@@ -467,10 +482,8 @@ async def on_decide_tap(update: Update, context: CoachContext) -> None:
         await out_of_date(update, context)
         return
     if data.action == "start":
-        from handlers import robustness
-
         await settle(query)
-        if robustness.is_double_tap(update, context):
+        if is_double_tap(update, context):
             return
         if data.arg == "again":
             await remove_buttons(query)
@@ -510,11 +523,9 @@ async def on_decide_tap(update: Update, context: CoachContext) -> None:
 
 
 async def on_ex_answer(update: Update, context: CoachContext, kind: str) -> None:
-    from handlers import robustness
-
     query = update.callback_query
     assert query is not None
-    if robustness.is_double_tap(update, context):
+    if is_double_tap(update, context):
         await settle(query)
         return
     try:
@@ -583,11 +594,7 @@ async def after_checkin(
             user_id = _user_id(update)
             if view.slipped:
                 slip = await program.slipped(user_id)
-                if (
-                    slip is not None
-                    and slip.reason_id == "slip_restarts_no_contact"
-                    and slip.step.gate.requirement("no_contact_days") is not None
-                ):
+                if slip is not None and program.slip_restarts_the_count(slip):
                     parts.append(reason_text(context, slip))
             outcome = await program.check(user_id)
             step = outcome.step

@@ -13,7 +13,7 @@ from telegram import Update
 from bot.context import CoachContext
 from bot.services.progress import ChartLabels, NotStarted, render_chart
 from content.loader import Texts
-from handlers.common import settle
+from handlers.replies import not_set_up, settle
 
 AREA = "progress"
 FILENAME = "progress.png"
@@ -40,8 +40,6 @@ async def show_progress(update: Update, context: CoachContext) -> None:
     try:
         report = await context.services.progress.report(update.effective_user.id)
     except NotStarted:
-        from handlers.program import not_set_up
-
         await not_set_up(update, context)
         return
     png = await asyncio.to_thread(render_chart, report.chart, chart_labels(texts))

@@ -1,73 +1,20 @@
-"""The awkward updates: edits, media, stale and doubled taps, and a database that blinks.
+"""The awkward updates: edits, media and a database that blinks (stale and doubled taps: the
+routing table and handlers/taps.py).
 Each gets a kind reply and loses nothing. (Someone coming back after blocking the bot is
 handled by the intake's greeting, which restarts their check-ins.)"""
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import CoachContext
 from bot.services.retry import is_transient
-from content.loader import Markup
-from handlers.common import reply
+from handlers.replies import begin_button, main_menu, reply
 
 log = logging.getLogger(__name__)
-
-# Two taps on the same button of the same message this close together are one double tap.
-DOUBLE_TAP_WINDOW = timedelta(seconds=10)
-_TAPS = "recent_taps"
-_KEPT_TAPS = 10
-_KEPT_PEOPLE = 5000
-
-
-# --- taps ------------------------------------------------------------------------------------
-
-
-def _recent_taps(context: CoachContext) -> OrderedDict[int, list[tuple[int, int, str, object]]]:
-    """Recent taps by person, in process memory only and bounded: the least recently seen
-    people are forgotten first, so memory does not grow with the number of people."""
-    taps = context.bot_data.get(_TAPS)
-    if taps is None:
-        taps = context.bot_data[_TAPS] = OrderedDict()
-    return taps
-
-
-async def remember_tap(update: Update, context: CoachContext) -> None:
-    """Note every tap so a stale-button reply can tell a double tap from a button on an old
-    message. Never stops the update."""
-    query = update.callback_query
-    if query is None or query.message is None or update.effective_user is None:
-        return
-    now = context.services.clock.now()
-    recent = _recent_taps(context)
-    user_id = update.effective_user.id
-    taps = [t for t in recent.pop(user_id, []) if now - t[3] <= DOUBLE_TAP_WINDOW]
-    taps.append((update.update_id, query.message.message_id, query.data or "", now))
-    recent[user_id] = taps[-_KEPT_TAPS:]
-    while len(recent) > _KEPT_PEOPLE:
-        recent.popitem(last=False)
-
-
-def is_double_tap(update: Update, context: CoachContext) -> bool:
-    """Whether this tap repeats one on the same button moments ago (already handled)."""
-    query = update.callback_query
-    if query is None or query.message is None or update.effective_user is None:
-        return False
-    now = context.services.clock.now()
-    return any(
-        update_id != update.update_id
-        and message_id == query.message.message_id
-        and data == query.data
-        and now - at <= DOUBLE_TAP_WINDOW
-        for update_id, message_id, data, at in _recent_taps(context).get(
-            update.effective_user.id, []
-        )
-    )
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -82,22 +29,15 @@ async def on_edited(update: Update, context: CoachContext) -> None:
 
 
 async def on_media(update: Update, context: CoachContext) -> None:
-    """A sticker, photo, voice note, file or location where text or a tap is expected."""
-    from handlers import checkin, menu
-
+    """A sticker, photo, voice note, file or location where text or a tap is expected (an open
+    check-in answers it first, see the routing table)."""
     assert update.effective_user is not None
-    texts, checkins, user_id = context.texts, context.services.checkins, update.effective_user.id
-    checkin_id = await checkins.open_checkin(user_id)
-    if checkin_id is not None:
-        text, markup = checkin.render(texts, await checkins.view(user_id, checkin_id))
-        hint = Markup(text.split("\n")[-1])
-        await reply(update, context, texts.render("robust.media_checkin", hint=hint), markup)
-        return
-    profile = await context.services.intake.profile(user_id)
+    texts = context.texts
+    profile = await context.services.intake.profile(update.effective_user.id)
     if profile is None or not profile.set_up:
-        await reply(update, context, texts.render("errors.not_set_up"), menu.begin_button(context))
+        await reply(update, context, texts.render("errors.not_set_up"), begin_button(context))
         return
-    await reply(update, context, texts.render("robust.media"), menu.main_menu(context))
+    await reply(update, context, texts.render("robust.media"), main_menu(context))
 
 
 # --- the database ------------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 `screen_message` runs in its own group before the coaching handlers (see handlers/__init__.py).
 A self-harm or violence message gets a warm reply with helplines and buttons, opens a safety
 hold (scheduled nudges become a gentle daily ask until the person taps "I'm safe now") and stops
-the update there: a crisis message never gets coaching or the next intake question. An abuse
-disclosure switches the plan to moving on, offers support lines, and keeps the person's place
-in the intake. Logs say which kind of reply went out, never what the person wrote.
+the update there: a crisis message never gets coaching or the next intake question. What the
+person was in the middle of stays recorded, so after "I'm safe now" they carry on where they
+were. An abuse disclosure switches the plan to moving on, offers support lines, and the intake
+question they are on is asked again. Logs say which kind of reply went out, never what the
+person wrote.
 """
 
 from __future__ import annotations
@@ -13,19 +15,29 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
 from bot.context import CoachContext
-from bot.services.intake import Progress
 from bot.services.safety import INTERNATIONAL, UNKNOWN, SafetyView, supported_countries
 from content.helplines import format_helplines, helplines_for
-from content.loader import Markup, Texts, source_names
+from content.loader import Texts, source_names
 from content.screen import screen
-from handlers import onboarding
 from handlers.callbacks import decode
-from handlers.common import button, edit, in_rows, keyboard, remove_buttons, reply, settle
+from handlers.replies import (
+    SAFETY_AREA,
+    Then,
+    answer_crisis,
+    button,
+    edit,
+    gentle_markup,
+    in_rows,
+    keyboard,
+    lines_for,
+    remove_buttons,
+    reply,
+    settle,
+)
 
-AREA = "safety"
+AREA = SAFETY_AREA
 # The articles' own rule for abuse and repeated cheating (content/rules.yaml).
 LET_GO_RULE = "let-go-after-abuse-or-repeated-cheating"
 
@@ -33,26 +45,6 @@ log = logging.getLogger(__name__)
 
 
 # --- buttons -----------------------------------------------------------------------------------
-
-
-def crisis_markup(texts: Texts) -> InlineKeyboardMarkup:
-    return keyboard(
-        [
-            [button(texts.render("safety.safe_now"), AREA, "safe")],
-            [button(texts.render("safety.show_lines"), AREA, "lines")],
-            [button(texts.render("safety.trusted"), AREA, "trusted")],
-        ]
-    )
-
-
-def gentle_markup(texts: Texts) -> InlineKeyboardMarkup:
-    """Under the daily gentle ask while a safety hold is open."""
-    return keyboard(
-        [
-            [button(texts.render("safety.safe_now"), AREA, "safe")],
-            [button(texts.render("safety.show_lines"), AREA, "lines")],
-        ]
-    )
 
 
 def abuse_markup(texts: Texts) -> InlineKeyboardMarkup:
@@ -84,12 +76,6 @@ async def safety_view(update: Update, context: CoachContext) -> SafetyView:
         return UNKNOWN
 
 
-def lines_for(update: Update, view: SafetyView, *, risk: str | None = None) -> Markup:
-    language = update.effective_user.language_code if update.effective_user else None
-    hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
-    return Markup(format_helplines(hs, risk=risk))
-
-
 def helplines_text(context: CoachContext, update: Update, view: SafetyView) -> str:
     language = update.effective_user.language_code if update.effective_user else None
     hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
@@ -114,40 +100,29 @@ async def show_helplines(update: Update, context: CoachContext) -> None:
 # --- the screen ------------------------------------------------------------------------------
 
 
-async def screen_message(update: Update, context: CoachContext) -> None:
-    """Every text or caption, new or edited, in any state: a crisis or abuse message is
-    answered here and goes no further."""
+async def screen_message(update: Update, context: CoachContext) -> Then | None:
+    """Every text or caption, new or edited, in any state. None when the message is not a
+    crisis or abuse message; otherwise it has been answered here and must go no further (the
+    routing table stops it), and the result says whether to ask the question the person was
+    on again."""
     message = update.effective_message
     if message is None or update.effective_user is None:
-        return
+        return None
     result = screen(message.text or message.caption or "")
     if not result.flagged:
-        return
+        return None
     log.info("screen: %s reply", result.risk)
     try:
         # Danger from the ex gets the abuse reply until it has one of its own.
         if result.risk in ("abuse", "danger"):
-            await answer_abuse(update, context)
-        else:
-            await answer_crisis(update, context, result.risk)
+            return await answer_abuse(update, context)
+        await answer_crisis(update, context, result.risk)
     except Exception:  # whatever failed, the message must not go on to coaching or the intake
         log.exception("screen: the %s reply failed", result.risk)
-    raise ApplicationHandlerStop
+    return Then.UNHANDLED
 
 
-async def answer_crisis(update: Update, context: CoachContext, risk: str) -> None:
-    assert update.effective_user is not None
-    try:
-        view = await context.services.safety.open_hold(update.effective_user.id)
-    except Exception as error:  # the reply matters more than the hold: send it regardless
-        log.warning("could not open a safety hold (%s)", type(error).__name__)
-        view = UNKNOWN
-    text_id = "safety.violence" if risk == "violence" else "safety.crisis"
-    text = context.texts.render(text_id, lines=lines_for(update, view))
-    await reply(update, context, text, crisis_markup(context.texts))
-
-
-async def answer_abuse(update: Update, context: CoachContext) -> None:
+async def answer_abuse(update: Update, context: CoachContext) -> Then:
     assert update.effective_user is not None
     texts = context.texts
     try:
@@ -168,68 +143,27 @@ async def answer_abuse(update: Update, context: CoachContext) -> None:
     else:
         text = texts.render("safety.abuse_again", lines=lines)
     await reply(update, context, text, abuse_markup(texts))
-    if outcome is not None and outcome.intake_step is not None:
-        await carry_on_intake(update, context, outcome.intake_step, texts.render("safety.carry_on"))
-
-
-# --- keeping the intake's place ----------------------------------------------------------------
-
-
-def _intake(context: CoachContext) -> ConversationHandler | None:
-    for handler in context.application.handlers.get(0, []):
-        if isinstance(handler, ConversationHandler) and handler.name == onboarding.CONVERSATION:
-            return handler
-    return None
-
-
-async def carry_on_intake(update: Update, context: CoachContext, step: str, lead: str) -> bool:
-    """Ask the intake question the person is on again, after `lead`, if they are in the middle
-    of answering intake questions. Returns whether it did.
-
-    After an abuse disclosure at the safety or goal question the intake has moved past both,
-    so the conversation must move with it. PTB has no public setter for a conversation's state;
-    this is the one place that sets it, through the handler's own `_update_state`, which the
-    persistence then writes through like any other state change.
-    """
-    conversation = _intake(context)
-    user, chat = update.effective_user, update.effective_chat
-    if conversation is None or user is None or chat is None:
-        return False
-    key = (chat.id, user.id)
-    state = conversation._conversations.get(key)  # private: see the docstring
-    if not (isinstance(state, str) and state.startswith("asking_")):
-        return False  # not answering intake questions right now: nothing to pick up
-    profile = await context.services.intake.profile(user.id)
-    if profile is None or profile.intake_step != step:
-        return False
-    question = context.services.content.intake[step]
-    progress = Progress(profile, step)
-    new_state = await onboarding.ask(update, context, progress, lead=f"{lead}\n\n{question.ask}")
-    if new_state != state:
-        conversation._update_state(new_state, key)  # private: see the docstring
-    return True
+    in_intake = outcome is not None and outcome.intake_step is not None
+    return Then.CARRY_ON if in_intake else Then.UNHANDLED
 
 
 # --- taps ----------------------------------------------------------------------------------------
 
 
-async def on_tap(update: Update, context: CoachContext) -> None:
+async def on_tap(update: Update, context: CoachContext) -> Then | None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     await settle(query)
     data = decode(query.data)
     if data is None:
-        return
+        return None
     texts, user_id = context.texts, update.effective_user.id
     if data.action == "safe":
         lifted = await context.services.safety.lift_hold(user_id)
         await remove_buttons(query)
         await reply(update, context, texts.render("safety.safe_thanks" if lifted else
                                                    "safety.safe_already"))  # fmt: skip
-        profile = await context.services.intake.profile(user_id)
-        if lifted and profile is not None and profile.intake_step is not None:
-            lead = texts.render("safety.carry_on")
-            await carry_on_intake(update, context, profile.intake_step, lead)
+        return Then.CARRY_ON if lifted else None  # back to what they were answering, if anything
     elif data.action == "lines":
         view = await safety_view(update, context)
         markup = gentle_markup(texts) if view.on_hold else None
@@ -242,6 +176,7 @@ async def on_tap(update: Update, context: CoachContext) -> None:
         await reply(update, context, texts.render("helplines.ask_country"), country_markup(texts))
     elif data.action == "country":
         await choose_country(update, context, data.arg)
+    return None
 
 
 async def choose_country(update: Update, context: CoachContext, code: str) -> None:

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import calendar
-import re
-import warnings
 from datetime import datetime
 
 from telegram import CallbackQuery, Update
-from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CoachContext
 from bot.services.checkin import NotYours
+from bot.services.conversation import Expected
+from bot.services.listening import checkin_command
 from content.intake import parse_hard_date
 from content.timezones import zone_info
-from handlers.callbacks import decode, pattern
-from handlers.common import button, edit, in_rows, keyboard, remove_buttons, reply, settle
+from handlers.callbacks import decode
+from handlers.replies import (
+    Then,
+    button,
+    edit,
+    in_rows,
+    keyboard,
+    not_set_up,
+    remove_buttons,
+    reply,
+    settle,
+)
 
 AREA = "settings"
 QUIET_CHOICES = ("22-7", "23-8", "21-9", "0-8")
@@ -38,15 +46,13 @@ def quiet_label(context: CoachContext, start: int | None, end: int | None) -> st
 
 
 async def send_settings(update: Update, context: CoachContext) -> None:
-    from handlers.menu import begin_button
-
     assert update.effective_user is not None
     texts, content = context.texts, context.services.content
     user_id = update.effective_user.id
     profile = await context.services.intake.profile(user_id)
     current = await context.services.checkins.settings(user_id)
     if profile is None or not profile.set_up or current is None:
-        await reply(update, context, texts.render("errors.not_set_up"), begin_button(context))
+        await not_set_up(update, context)
         return
     hour = profile.checkin_hour
     lines = [
@@ -151,29 +157,22 @@ async def on_tap(update: Update, context: CoachContext) -> None:
         await edit(query, texts.render("settings_checkins.length_saved", days=int(data.arg)))
 
 
-_STOP = frozenset({"stop", "stop check-ins", "stop checkins", "stop the check-ins"})
-_RESUME = frozenset({"resume", "resume check-ins", "resume checkins", "start check-ins again"})
-_PAUSE = re.compile(r"^(?:please )?pause(?: check-?ins)?(?: for)? (\d{1,2}|a|one) (day|week)s?$")
-
-
 async def try_typed_command(update: Update, context: CoachContext) -> bool:
     """'pause for 3 days', 'stop', 'stop check-ins', 'resume' typed in the chat. The text is
     matched first; only a match costs a database call."""
     assert update.effective_message is not None and update.effective_user is not None
-    typed = " ".join((update.effective_message.text or "").lower().split()).strip(".!")
-    match = _PAUSE.match(typed)
-    if not match and typed not in _STOP | _RESUME:
+    command = checkin_command(update.effective_message.text or "")
+    if command is None:
         return False
     checkins, texts, user_id = context.services.checkins, context.texts, update.effective_user.id
     current = await checkins.settings(user_id)
     if current is None:
         return False
-    if match:
-        count = 1 if match.group(1) in ("a", "one") else int(match.group(1))
-        days = min(60, count * (7 if match.group(2) == "week" else 1))
-        until = await checkins.pause(user_id, max(1, days))
+    action, days = command
+    if action == "pause":
+        until = await checkins.pause(user_id, days)
         text = texts.render("settings_checkins.paused", when=when(until, current.zone))
-    elif typed in _STOP:
+    elif action == "stop":
         await checkins.stop(user_id)
         text = texts.render("settings_checkins.stopped")
     else:
@@ -185,7 +184,7 @@ async def try_typed_command(update: Update, context: CoachContext) -> bool:
 
 # --- hard dates ----------------------------------------------------------------------------
 
-TYPING_HARD_DATE = "typing_hard_date"
+HARD_DATE = "settings.hard_date"  # a hard date being typed
 
 
 def date_label(month: int, day: int) -> str:
@@ -207,63 +206,45 @@ async def show_hard_dates(query: CallbackQuery, context: CoachContext, user_id: 
     await edit(query, "\n".join(lines), keyboard(rows))
 
 
-async def ask_hard_date(update: Update, context: CoachContext) -> str:
+async def ask_hard_date(update: Update, context: CoachContext) -> None:
     query = update.callback_query
-    assert query is not None
+    assert query is not None and update.effective_user is not None
     await settle(query)
     await remove_buttons(query)
     cancel = keyboard([[button(context.texts.render("hard_dates.cancel"), AREA, "no_hard")]])
     await reply(update, context, context.texts.render("hard_dates.ask"), cancel)
-    return TYPING_HARD_DATE
+    await context.services.conversation.expect(update.effective_user.id, HARD_DATE)
 
 
-async def save_hard_date(update: Update, context: CoachContext) -> str | int:
+async def on_answer(update: Update, context: CoachContext, expected: Expected) -> Then | None:
+    """A hard date typed while one is awaited; anything but text is answered as elsewhere."""
     assert update.effective_message is not None and update.effective_user is not None
-    texts = context.texts
-    parsed = parse_hard_date(update.effective_message.text or "")
+    typed = update.effective_message.text
+    if expected.key != HARD_DATE or typed is None:
+        return Then.UNHANDLED
+    texts, user_id = context.texts, update.effective_user.id
+    parsed = parse_hard_date(typed)
     if parsed is None:
         await reply(update, context, texts.render("hard_dates.invalid"))
-        return TYPING_HARD_DATE
+        return None  # still waiting for a date
+    await context.services.conversation.clear(user_id, HARD_DATE)
     month, day, label = parsed
     try:
-        added = await context.services.checkins.add_hard_date(
-            update.effective_user.id, month, day, label
-        )
+        added = await context.services.checkins.add_hard_date(user_id, month, day, label)
     except NotYours:
-        from handlers.menu import begin_button
-
-        await reply(update, context, texts.render("errors.not_set_up"), begin_button(context))
-        return ConversationHandler.END
+        await not_set_up(update, context)
+        return None
     if not added:
         await reply(update, context, texts.render("hard_dates.full"))
-        return ConversationHandler.END
+        return None
     await reply(update, context, texts.render("hard_dates.saved", date=date_label(month, day),
                                               label=label))  # fmt: skip
-    return ConversationHandler.END
+    return None
 
 
-async def cancel_hard_date(update: Update, context: CoachContext) -> int:
+async def cancel_hard_date(update: Update, context: CoachContext) -> None:
     query = update.callback_query
-    assert query is not None
+    assert query is not None and update.effective_user is not None
     await settle(query)
+    await context.services.conversation.clear(update.effective_user.id, HARD_DATE)
     await edit(query, context.texts.render("hard_dates.cancelled"))
-    return ConversationHandler.END
-
-
-def hard_dates_conversation() -> ConversationHandler:
-    """Adding a hard date: the one step that needs typed text."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CallbackQueryHandler(ask_hard_date, pattern=pattern(AREA, "add_hard"))],
-            states={
-                TYPING_HARD_DATE: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, save_hard_date),
-                    CallbackQueryHandler(cancel_hard_date, pattern=pattern(AREA, "no_hard")),
-                ]
-            },
-            fallbacks=[CallbackQueryHandler(cancel_hard_date, pattern=pattern(AREA, "no_hard"))],
-            name="hard_dates",
-            persistent=True,
-            allow_reentry=True,
-        )

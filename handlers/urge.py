@@ -6,98 +6,53 @@ versions to copy → "Ask me again in 20 minutes". The held draft lives in the d
 scheduler's one tick sends "Still want to send it?" when it is due (`send_follow_up`), restart or
 not, and the answer buttons resolve the urge.
 
-The conversation only remembers that a draft is expected next (DRAFTING); which urge it belongs
-to is in the database.
+While a draft is expected next the person awaits "urge.draft" (bot/services/conversation.py);
+which urge it belongs to is in the urges table.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import warnings
 
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CoachContext
 from bot.services.advice import NotSetUp
-from bot.services.urge import STRENGTHS, TOPICS, DraftReview, FollowUp, NotYourUrge, Resolution
+from bot.services.conversation import Expected
+from bot.services.urge import (
+    STRENGTHS,
+    TOPICS,
+    DraftReview,
+    FollowUp,
+    NotYourUrge,
+    Resolution,
+    contact_topics,
+)
 from content.loader import Texts, source_names
 from content.timezones import zone_info
-from handlers.callbacks import decode, pattern
-from handlers.common import button, edit, keyboard, remove_buttons, reply, settle
+from handlers.callbacks import decode
+from handlers.replies import (
+    Then,
+    button,
+    edit,
+    ex_label,
+    keyboard,
+    not_set_up,
+    remove_buttons,
+    reply,
+    settle,
+    show_menu,
+)
 
 AREA = "urge"
-CONVERSATION = "urge"
-DRAFTING = "drafting"
-END = ConversationHandler.END
+DRAFT = "urge.draft"
 MAX_FINDINGS = 4
 DRAFT_QUOTE_CHARS = 300
 VERDICT_CHECKS = frozenset({"phase", "verdict"})
 
-# --- typed words: "I'm about to text her", "I want to text him so bad" -------------------------
-
-_CONTACT = (
-    r"(?:text|txt|message|msg|call|ring|phone|dm|snap|snapchat|whatsapp|email|e-mail|write to|"
-    r"contact|reach out to|texting|messaging|calling|writing to|contacting|reaching out to)"
-)
-_WHO = ("him", "her", "them", "my ex", "ex", "my ex-boyfriend", "my ex-girlfriend")
-_PULLS = (
-    # I'm about to / going to / so close to / tempted to text her
-    r"\bi(?:'m| am|m)?\s+(?:really\s+|so\s+|just\s+)?(?:about to|going to|gonna|tempted to|"
-    r"dying to|itching to|desperate to|(?:so |this )?close to|on the verge of)\s+{contact}\s+"
-    r"{who}\b",
-    # I want to / wanna / need to / have to text him (so bad)
-    r"\bi\s+(?:really\s+|so\s+|just\s+|kinda\s+|kind of\s+|badly\s+)?(?:want|wanna|need|have)\s+"
-    r"(?:to\s+)?{contact}\s+{who}\b",
-    # the urge to text them
-    r"\b(?:urge|urges|temptation|itch)\s+to\s+{contact}\s+{who}\b",
-    # I can't stop myself from texting him
-    r"\bcan't stop (?:myself )?(?:from )?(?:wanting to )?{contact}\s+{who}\b",
-    # my thumb is on the send button
-    r"\bmy (?:thumb|finger) is (?:on|over|hovering over) (?:the )?send\b",
-)
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.lower().replace("’", "'").split())
-
-
-def wants_to_text(text: str, ex_name: str | None = None) -> bool:
-    """Typed words that say "I want to reach out to my ex", not "should I?" or "they did"."""
-    who = [re.escape(w) for w in _WHO]
-    if ex_name:
-        who.append(re.escape(_normalise(ex_name)))
-    target = f"(?:{'|'.join(sorted(who, key=len, reverse=True))})"
-    typed = _normalise(text)
-    return any(re.search(p.format(contact=_CONTACT, who=target), typed) is not None for p in _PULLS)
-
-
-async def try_free_text(update: Update, context: CoachContext) -> bool:
-    """'I'm about to text her' and the like start the urge flow. False for anything else."""
-    message = update.effective_message
-    if message is None or not message.text or update.effective_user is None:
-        return False
-    profile = await context.services.intake.profile(update.effective_user.id)
-    if not wants_to_text(message.text, profile.ex_name if profile else None):
-        return False
-    await begin(update, context)
-    return True
-
-
 # --- rendering ---------------------------------------------------------------------------------
-
-
-def ex_label(texts: Texts, ex_name: str | None) -> str:
-    return ex_name or texts.render("intake.no_name")
 
 
 def strength_markup(texts: Texts) -> InlineKeyboardMarkup:
@@ -142,12 +97,11 @@ def review_text(texts: Texts, drafted: DraftReview) -> str:
         elif rest > 1:
             lines.append(texts.render("urge.more_findings", count=rest))
     lines += ["", texts.render("urge.verdict", headline=verdict.headline)]
-    already_said = f"{verdict.days_left} day" in verdict.headline
-    if verdict.days_left and not already_said:
-        if verdict.days_left == 1:
-            lines.append(texts.render("urge.days_left_one"))
-        else:
-            lines.append(texts.render("urge.days_left", days=verdict.days_left))
+    note = drafted.advice.days_note
+    if note == "one":
+        lines.append(texts.render("urge.days_left_one"))
+    elif note == "many":
+        lines.append(texts.render("urge.days_left", days=verdict.days_left))
     return "\n".join(lines)
 
 
@@ -177,37 +131,31 @@ def _hour(hour: int) -> str:
 # --- the steps ---------------------------------------------------------------------------------
 
 
-async def not_set_up(update: Update, context: CoachContext) -> int:
-    from handlers.menu import begin_button
-
-    await reply(update, context, context.texts.render("errors.not_set_up"), begin_button(context))
-    return END
-
-
-async def begin(update: Update, context: CoachContext) -> int:
+async def begin(update: Update, context: CoachContext) -> None:
     """The menu button, /urge and typed words all start here: how strong is the pull?"""
     assert update.effective_user is not None
     profile = await context.services.intake.profile(update.effective_user.id)
     if profile is None or not profile.set_up:
-        return await not_set_up(update, context)
+        await not_set_up(update, context)
+        return
     texts = context.texts
     await reply(update, context, texts.render("urge.start").rstrip(), strength_markup(texts))
-    return END
 
 
-async def chose_strength(update: Update, context: CoachContext, strength: str) -> int:
+async def chose_strength(update: Update, context: CoachContext, strength: str) -> None:
     assert update.effective_user is not None and update.callback_query is not None
     texts = context.texts
     try:
         await context.services.urges.start(update.effective_user.id, strength)
     except NotSetUp:
-        return await not_set_up(update, context)
+        await not_set_up(update, context)
+        return
     answer = texts.render(f"urge.strength.{strength}")
     await edit(update.callback_query, texts.render("urge.strength_answered", answer=answer))
     profile = await context.services.intake.profile(update.effective_user.id)
     ex = ex_label(texts, profile.ex_name if profile else None)
     await reply(update, context, texts.render("urge.ask_draft", ex=ex).rstrip())
-    return DRAFTING
+    await context.services.conversation.expect(update.effective_user.id, DRAFT)
 
 
 async def show_review(update: Update, context: CoachContext, drafted: DraftReview) -> None:
@@ -229,21 +177,23 @@ async def show_review(update: Update, context: CoachContext, drafted: DraftRevie
     )
 
 
-async def on_draft(update: Update, context: CoachContext) -> int:
+async def on_answer(update: Update, context: CoachContext, expected: Expected) -> Then | None:
     """The draft, pasted here instead of sent. Reviewed, kept only while it may be held."""
-    from handlers.menu import on_unexpected
-
     assert update.effective_user is not None and update.effective_message is not None
-    draft = update.effective_message.text or ""
+    draft = update.effective_message.text
+    if expected.key != DRAFT or draft is None:
+        return Then.UNHANDLED  # a sticker or photo: answered as anywhere else
+    user_id = update.effective_user.id
+    await context.services.conversation.clear(user_id, DRAFT)
     try:
-        drafted = await context.services.urges.review_draft(update.effective_user.id, draft)
+        drafted = await context.services.urges.review_draft(user_id, draft)
     except NotSetUp:
-        return await not_set_up(update, context)
-    if drafted is None:  # nothing is waiting for a draft any more (an old state): as usual
-        await on_unexpected(update, context)
-        return END
+        await not_set_up(update, context)
+        return None
+    if drafted is None:  # nothing is waiting for a draft any more (an old wait): as usual
+        return Then.UNHANDLED
     await show_review(update, context, drafted)
-    return END
+    return None
 
 
 async def held(update: Update, context: CoachContext, urge_id: int) -> None:
@@ -292,7 +242,7 @@ async def ask_topic(update: Update, context: CoachContext, urge_id: int) -> None
     texts = context.texts
     profile = await context.services.intake.profile(update.effective_user.id)
     shares = bool(profile and profile.shared)
-    topics = TOPICS if shares else tuple(t for t in TOPICS if t != "logistics")
+    topics = contact_topics(shares)
     await reply(
         update,
         context,
@@ -324,10 +274,8 @@ async def _answered(update: Update, context: CoachContext, text_id: str, label_i
             await remove_buttons(query)
 
 
-async def on_tap(update: Update, context: CoachContext) -> str | int | None:
+async def on_tap(update: Update, context: CoachContext) -> Then | None:
     """Every button in this area. Anything forged or outdated changes nothing."""
-    from handlers.menu import main_menu, on_stale_button
-
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     data = decode(query.data)
@@ -341,16 +289,17 @@ async def on_tap(update: Update, context: CoachContext) -> str | int | None:
         or (action == "move" and arg.isdigit() and 0 <= int(arg) <= 23)
     )
     if not valid:
-        await on_stale_button(update, context)
-        return None
+        return Then.STALE
     await settle(query)
     urges, texts, user_id = context.services.urges, context.texts, update.effective_user.id
+    # A tap moves the flow on: a draft is awaited again only once a strength is chosen.
+    await context.services.conversation.clear(user_id, DRAFT)
     try:
         match action:
             case "start":
-                return await begin(update, context)
+                await begin(update, context)
             case "strength":
-                return await chose_strength(update, context, arg)
+                await chose_strength(update, context, arg)
             case "hold":
                 await remove_buttons(query)
                 await held(update, context, int(arg))
@@ -384,31 +333,16 @@ async def on_tap(update: Update, context: CoachContext) -> str | int | None:
                 await reply(update, context, texts.render("urge.kept"))
             case _:  # "menu"
                 await remove_buttons(query)
-                await reply(update, context, texts.render("menu.title"), main_menu(context))
+                await show_menu(update, context)
     except NotYourUrge:
-        await on_stale_button(update, context)
+        return Then.STALE
     except NotSetUp:
-        return await not_set_up(update, context)
-    return END
+        await not_set_up(update, context)
+    return None
 
 
-async def on_command(update: Update, context: CoachContext) -> int:
-    return await begin(update, context)
-
-
-def conversation() -> ConversationHandler:
-    drafts = filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    # per_message=False on purpose, as in the intake: one conversation per person.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("urge", on_command),
-                CallbackQueryHandler(on_tap, pattern=pattern(AREA)),
-            ],
-            states={DRAFTING: [MessageHandler(drafts, on_draft)]},
-            fallbacks=[],
-            allow_reentry=True,
-            name=CONVERSATION,
-            persistent=True,
-        )
+async def on_command(update: Update, context: CoachContext) -> None:
+    """/urge."""
+    assert update.effective_user is not None
+    await context.services.conversation.clear(update.effective_user.id, DRAFT)
+    await begin(update, context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -62,6 +63,12 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The short wait: which typed reply the bot expects next ("urge.draft", "journal.entry",
+    # ...), a little data for it, and since when. None when nothing is awaited; where the person
+    # is in the intake is read from profiles.intake_step instead (bot/services/conversation.py).
+    awaiting: Mapped[str | None] = mapped_column(String(40))
+    awaiting_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    awaiting_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
@@ -259,16 +266,6 @@ class Answer(Base):
     value: Mapped[str] = mapped_column(String(32))
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-
-class ConversationState(Base):
-    """One row per ConversationHandler key (python-telegram-bot persistence)."""
-
-    __tablename__ = "conversation_states"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    state: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SafetyState(Base):

@@ -7,7 +7,7 @@ answer (`next_step`). Session and content in, plain results out: no Telegram her
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from itertools import product
@@ -21,12 +21,14 @@ from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Answer, ContactEvent, Profile, User
 from bot.services.checkin import CheckinService
+from bot.services.program import story_goal
+from bot.services.retry import retry_transient
 from bot.services.timing import local_date_of, local_hour_of
 from content import Content
 from content.advice import FEELINGS, THEY_MESSAGED, Situation, Verdict, advise
 from content.helplines import HelplineSet, helplines_for
 from content.program import checklist_ticks, load_program
-from content.vocab import AbuseAnswer
+from content.vocab import AbuseAnswer, Goal
 
 # The flow's questions, in the order they are asked.
 QUESTIONS = ("they_messaged", "reason_to_text", "feeling", "unanswered_messages_you_sent")
@@ -127,6 +129,17 @@ class Advice:
     ex_name: str | None
     no_contact_days: int
     helplines: HelplineSet | None  # only for get_support
+    # How many days of no contact are left, when that is still to be said besides the headline:
+    # "many", "one" or "done"; None when there is no count or the headline already gives it.
+    days_note: str | None = None
+
+
+def days_note(verdict: Verdict, headlines: Collection[str]) -> str | None:
+    """Whether the days left need a line of their own: not when there is no count, and not when
+    the headline was filled in with it (it is then none of the rulebook's raw headlines)."""
+    if verdict.days_left is None or verdict.headline not in headlines:
+        return None
+    return "many" if verdict.days_left > 1 else "one" if verdict.days_left == 1 else "done"
 
 
 class AdviceService:
@@ -146,14 +159,17 @@ class AdviceService:
 
     # --- the public use cases ----------------------------------------------------------------
 
+    @retry_transient
     async def situation_for(self, user_id: int, answers: Answers) -> Situation:
         known = await self._known(user_id)
         return self._situation(known, answers.merged(known.answers))
 
+    @retry_transient
     async def verdict_for(self, user_id: int, answers: Answers) -> Advice:
         known = await self._known(user_id)
         return self._advice(known, answers.merged(known.answers))
 
+    @retry_transient
     async def next_step(self, user_id: int, answers: Answers) -> NextQuestion | Advice:
         """The next question worth asking, or the advice once nothing more could change it."""
         known = await self._known(user_id)
@@ -163,10 +179,12 @@ class AdviceService:
             return NextQuestion(question, OPTIONS[question], known.ex_name)
         return self._advice(known, merged)
 
+    @retry_transient
     async def ex_name(self, user_id: int) -> str | None:
         """What the person calls their ex (None: unnamed); raises NotSetUp before the intake."""
         return (await self._known(user_id)).ex_name
 
+    @retry_transient
     async def they_texted(self, user_id: int, kind: str) -> Advice:
         """Record that the ex got in touch (this never breaks no contact) and say whether and
         how to answer."""
@@ -229,7 +247,7 @@ class AdviceService:
             who_ended=profile.who_ended.value if profile.who_ended else None,
             shared=profile.shared,
             abuse_or_repeated_cheating=_abuse(profile.abuse),
-            goal=profile.goal.value if profile.goal else "unsure",
+            goal=(story_goal(profile.phase, None, profile.goal) or Goal.UNSURE).value,
             local_hour=local_hour_of(now, zone),
             readiness_checklist_done=readiness,
         )
@@ -320,6 +338,7 @@ class AdviceService:
             ex_name=known.ex_name,
             no_contact_days=known.no_contact_days,
             helplines=helplines,
+            days_note=days_note(verdict, self.content.rulebook.headlines.values()),
         )
 
 

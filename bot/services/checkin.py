@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Checkin, ContactEvent, Profile, RiskyDay, Urge, User
+from bot.services.retry import retry_transient
 from bot.services.timing import CATCH_UP, due_at, local_date_of, local_hour_of, next_due
 from content.vocab import NO_CONTACT_DAYS_RANGE
 
@@ -153,6 +154,7 @@ class CheckinService:
         )
         profile.next_checkin_at = due.at
 
+    @retry_transient
     async def reschedule_user(self, user_id: int) -> datetime | None:
         async with self.db.transaction() as session:
             profile = await q.get_profile(session, user_id)
@@ -379,6 +381,7 @@ class CheckinService:
             raise NotYours(checkin_id)
         return row[0], row[1]
 
+    @retry_transient
     async def answer(self, user_id: int, checkin_id: int, field: str, value: str) -> CheckinView:
         """Store one answer (contact, topic, mood or urge). Repeating an answer is harmless."""
         now = self.clock.now()
@@ -427,6 +430,7 @@ class CheckinService:
                 checkin, profile, streak, slipped or self._slipped(checkin, profile), milestone
             )
 
+    @retry_transient
     async def view(self, user_id: int, checkin_id: int) -> CheckinView:
         async with self.db.sessions() as session:
             checkin, profile = await self._owned(session, user_id, checkin_id)
@@ -434,6 +438,7 @@ class CheckinService:
             streak = await self.streak(session, profile, checkin.local_date, count_urges=done)
             return self._view(checkin, profile, streak, self._slipped(checkin, profile), None)
 
+    @retry_transient
     async def open_checkin(self, user_id: int) -> int | None:
         """The newest sent check-in still waiting for an answer (for typed answers)."""
         async with self.db.sessions() as session:
@@ -511,6 +516,7 @@ class CheckinService:
 
     # --- settings ---------------------------------------------------------------------------
 
+    @retry_transient
     async def settings(self, user_id: int) -> CheckinSettings | None:
         async with self.db.sessions() as session:
             profile = await q.get_profile(session, user_id)
@@ -526,6 +532,7 @@ class CheckinService:
                 no_contact_days=profile.no_contact_days,
             )
 
+    @retry_transient
     async def set_quiet_hours(self, user_id: int, start: int | None, end: int | None) -> None:
         if (start is None) != (end is None) or any(
             h is not None and not 0 <= h <= 23 for h in (start, end)
@@ -537,6 +544,7 @@ class CheckinService:
                 profile.quiet_start, profile.quiet_end = start, end
                 await self.reschedule(session, profile, self.clock.now())
 
+    @retry_transient
     async def set_no_contact_days(self, user_id: int, days: int) -> None:
         if not NO_CONTACT_DAYS_RANGE[0] <= days <= NO_CONTACT_DAYS_RANGE[1]:
             raise ValueError(f"no-contact length must be {NO_CONTACT_DAYS_RANGE}")
@@ -547,6 +555,7 @@ class CheckinService:
 
     # --- hard dates (risky days) -------------------------------------------------------
 
+    @retry_transient
     async def hard_dates(self, user_id: int) -> list[HardDate]:
         async with self.db.sessions() as session:
             rows = await session.scalars(
@@ -556,6 +565,7 @@ class CheckinService:
             )
             return [HardDate(r.id, r.month, r.day, r.label) for r in rows]
 
+    @retry_transient
     async def add_hard_date(self, user_id: int, month: int, day: int, label: str) -> bool:
         """Remember a date that may be hard (an extra check-in that morning). False when the
         list is full; the same date again just renames it."""
@@ -581,6 +591,7 @@ class CheckinService:
             await self.reschedule(session, profile, self.clock.now())
             return True
 
+    @retry_transient
     async def remove_hard_date(self, user_id: int, hard_date_id: int) -> bool:
         async with self.db.transaction() as session:
             row = await session.get(RiskyDay, hard_date_id)
@@ -595,6 +606,7 @@ class CheckinService:
 
     # --- pausing ---------------------------------------------------------------------------
 
+    @retry_transient
     async def pause(self, user_id: int, days: int) -> datetime | None:
         now = self.clock.now()
         async with self.db.transaction() as session:
@@ -606,6 +618,7 @@ class CheckinService:
             await self.reschedule(session, profile, now)
             return profile.checkins_paused_until
 
+    @retry_transient
     async def stop(self, user_id: int) -> None:
         async with self.db.transaction() as session:
             profile = await q.get_profile(session, user_id)
@@ -613,6 +626,7 @@ class CheckinService:
                 profile.checkins_stopped = True
                 profile.next_checkin_at = None
 
+    @retry_transient
     async def resume(self, user_id: int) -> datetime | None:
         now = self.clock.now()
         async with self.db.transaction() as session:

@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Profile
 from bot.services.checkin import CheckinService
+from bot.services.retry import retry_transient
 from content import Content
 from content.intake import STEP_ORDER
 from content.program import Phase, first_steps
@@ -124,6 +125,7 @@ class IntakeService:
         self.clock = clock
         self.default_tz = default_tz
 
+    @retry_transient
     async def greet(
         self, *, user_id: int, chat_id: int, first_name: str | None, language_code: str | None
     ) -> Greeting:
@@ -149,6 +151,7 @@ class IntakeService:
             return Greeting(Stage.SET_UP, view)
         return Greeting(Stage.IN_INTAKE, view)
 
+    @retry_transient
     async def begin(self, user_id: int, *, restart: bool = False) -> Progress:
         """Start the intake (or pick it up, or go through it again) and return the step to ask."""
         async with self.db.transaction() as session:
@@ -158,15 +161,18 @@ class IntakeService:
             profile.updated_at = self.clock.now()
             return Progress(ProfileView.of(profile), profile.intake_step)
 
+    @retry_transient
     async def profile(self, user_id: int) -> ProfileView | None:
         async with self.db.sessions() as session:
             profile = await q.get_profile(session, user_id)
             return ProfileView.of(profile) if profile else None
 
+    @retry_transient
     async def today(self, user_id: int) -> date:
         """Today's date where the person lives (their time zone, else the default)."""
         return local_today(await self.profile(user_id), self.clock.now(), self.default_tz)
 
+    @retry_transient
     async def go_back(self, user_id: int, step: str) -> Progress:
         async with self.db.transaction() as session:
             profile = await self._profile(session, user_id)
@@ -175,6 +181,7 @@ class IntakeService:
             profile.updated_at = self.clock.now()
             return Progress(ProfileView.of(profile), previous)
 
+    @retry_transient
     async def toggle_shared(self, user_id: int, item: str) -> ProfileView:
         try:
             shared = Shared(item)
@@ -187,6 +194,7 @@ class IntakeService:
             profile.updated_at = self.clock.now()
             return ProfileView.of(profile)
 
+    @retry_transient
     async def answer(
         self, user_id: int, step: str, value: object, *, advance: bool = True
     ) -> Progress:

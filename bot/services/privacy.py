@@ -1,9 +1,9 @@
 """A person's rights over their data: a copy of everything stored about them, and removal.
 
 "Everything" is found from the schema itself, so a table added later is covered without
-touching this file: the `users` row, every row of every table with a `user_id` column, and the
-person's conversation positions (`conversation_states`, keyed by chat and user id). A table
-that fits none of these fails the privacy tests until it is looked at.
+touching this file: the `users` row (which also holds what the bot expects them to answer next)
+and every row of every table with a `user_id` column. A table that fits neither fails the privacy
+tests until it is looked at.
 """
 
 from __future__ import annotations
@@ -14,24 +14,19 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, or_, select
+from sqlalchemy import ColumnElement, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
-from bot.db.models import Base, ConversationState, User
+from bot.db.models import Base, User
+from bot.services.retry import retry_transient
 
 # Updates waiting in the inbox (or remembered there for a day, emptied, as ids already seen):
 # exported and deleted like everything else, but on their own they are not "something stored".
 TRANSIENT_TABLES = frozenset({"inbox"})
 EXPORT_FILENAME = "breakup-coach-export.json"
 EXPORT_FORMAT = 1
-
-
-def _conversation_keys(user_id: int) -> ColumnElement[bool]:
-    """Conversation keys are JSON lists ending in the user id: [chat_id, user_id] or [user_id]."""
-    key = ConversationState.key
-    return or_(key == f"[{user_id}]", key.like(f"%,{user_id}]"))
 
 
 def ownership(table: Table, user_id: int) -> ColumnElement[bool] | None:
@@ -41,8 +36,6 @@ def ownership(table: Table, user_id: int) -> ColumnElement[bool] | None:
         return table.c.id == user_id
     if "user_id" in table.c:
         return table.c.user_id == user_id
-    if table is ConversationState.__table__:
-        return _conversation_keys(user_id)
     return None
 
 
@@ -66,6 +59,7 @@ class PrivacyService:
         self.db = db
         self.clock = clock or SystemClock()
 
+    @retry_transient
     async def export(self, user_id: int) -> dict[str, Any] | None:
         """Everything stored about the person, table by table; None if nothing is stored."""
         async with self.db.sessions() as session:
@@ -82,6 +76,7 @@ class PrivacyService:
             "tables": tables,
         }
 
+    @retry_transient
     async def export_json(self, user_id: int) -> bytes | None:
         data = await self.export(user_id)
         if data is None:
@@ -96,6 +91,7 @@ class PrivacyService:
         result = await session.execute(select(table).where(condition).order_by(*order))
         return [{k: _plain(v) for k, v in row._mapping.items()} for row in result]
 
+    @retry_transient
     async def delete_everything(self, user_id: int) -> None:
         """Remove every row about the person from every table, children first (so nothing
         depends on the foreign keys' cascade), in one transaction. Pending work (claimed

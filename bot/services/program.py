@@ -35,6 +35,7 @@ from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Answer, JournalEntry, Profile
 from bot.services.intake import local_today
+from bot.services.retry import retry_transient
 from content import Content
 from content.program import (
     MOVE_ON,
@@ -252,6 +253,19 @@ class _Loaded:
     today: date
 
 
+DECISION_GOALS = {"try_again": Goal.GET_BACK, "let_go": Goal.MOVE_ON, "not_sure": Goal.UNSURE}
+
+
+def story_goal(phase: str | None, decision: str | None, stated: Goal | None) -> Goal | None:
+    """The goal that agrees with where the person is: moving on once the program is on the
+    move-on step, else what the decision step concluded, else what they said at the intake."""
+    if phase == MOVE_ON:
+        return Goal.MOVE_ON
+    if decision in DECISION_GOALS:
+        return DECISION_GOALS[decision]
+    return stated
+
+
 class ProgramService:
     def __init__(
         self,
@@ -341,6 +355,8 @@ class ProgramService:
             for item in sorted(before ^ after):
                 value = TICKED if item in after else NOT_TICKED
                 await self._set(session, user_id, form, item, value)
+        # One story: the goal every feature reads follows the program.
+        profile.goal = story_goal(new.phase, new.decision, profile.goal)
         values = {
             "decision": new.decision,
             "ex_answer": new.ex_answer,
@@ -397,16 +413,19 @@ class ProgramService:
 
     # --- where the person is -----------------------------------------------------------------
 
+    @retry_transient
     async def check(self, user_id: int) -> Outcome:
         """Evaluate the gate (a day passed): /today, /phase and every finished check-in."""
         return await self._event(user_id, DayPassed())
 
+    @retry_transient
     async def today(self, user_id: int) -> tuple[Outcome, Lesson]:
         """The gate evaluated, then today's lesson (one idea, one small action, sources)."""
         outcome = await self.check(user_id)
         lesson = daily_lesson(outcome.step.state, outcome.step.today, self.program)
         return outcome, lesson
 
+    @retry_transient
     async def slipped(self, user_id: int) -> Outcome | None:
         """The person reached out (the check-in already restarted the count): tell the program,
         once a day. None when it was already told today."""
@@ -419,10 +438,12 @@ class ProgramService:
             )
             return await self._apply(session, loaded, Slipped())
 
+    @retry_transient
     async def move_on(self, user_id: int) -> Outcome:
         """The person chose to let go and move on (after confirming)."""
         return await self._event(user_id, ChoseMoveOn())
 
+    @retry_transient
     async def ex_replied(self, user_id: int, kind: str) -> Outcome:
         """Their answer to your message: none | friendly | no | yes. Only while back in touch."""
         async with self.db.transaction() as session:
@@ -453,6 +474,7 @@ class ProgramService:
         )
         return Checklist(form, items, step)
 
+    @retry_transient
     async def checklist(self, user_id: int, form_id: str) -> Checklist:
         form = self._checklist_form(form_id)
         async with self.db.sessions() as session:
@@ -462,6 +484,7 @@ class ProgramService:
             raise NotNow(form_id)  # these lists lead back towards them: not on this path
         return self._checklist(form, step)
 
+    @retry_transient
     async def tick(
         self, user_id: int, form_id: str, item_id: str, ticked: bool
     ) -> tuple[Outcome, Checklist]:
@@ -496,6 +519,7 @@ class ProgramService:
             raise NotNow(DECIDE_FORM)
         return loaded
 
+    @retry_transient
     async def decide(self, user_id: int, *, again: bool = False) -> DecideQuestion | DecideResult:
         """Begin (or pick up) the decision step: the next question, or the result when every
         question is answered. `again` clears the answers and starts over."""
@@ -513,6 +537,7 @@ class ProgramService:
                 return question
             return DecideResult(result, self._decide_form(), None)
 
+    @retry_transient
     async def decide_answer(self, user_id: int, item_id: str, value: str) -> DecideAnswer:
         """Store one answer; then the next question, or the honest result and what it does."""
         form = self._decide_form()
@@ -582,6 +607,7 @@ class ProgramService:
         first = (step.day_in_phase - 1) % len(prompts)
         return prompts[first:] + prompts[:first]
 
+    @retry_transient
     async def journal(self, user_id: int) -> JournalOverview:
         async with self.db.sessions() as session:
             loaded = await self._load(session, user_id)
@@ -613,6 +639,7 @@ class ProgramService:
             draft=self._draft_view(draft) if draft is not None else None,
         )
 
+    @retry_transient
     async def start_entry(self, user_id: int, prompt_id: str | None) -> Draft:
         """Begin an entry (answering a prompt, or free). An entry already being written is
         picked up instead: nothing written is dropped."""
@@ -623,6 +650,7 @@ class ProgramService:
                 draft = await self._new_draft(session, loaded, prompt_id)
             return self._draft_view(draft)
 
+    @retry_transient
     async def add_to_entry(self, user_id: int, text: str) -> Draft:
         """Append one message to the entry being written (Telegram splits a long paste into
         several messages: they are joined, line by line). Too long: EntryTooLong, unchanged."""
@@ -638,6 +666,7 @@ class ProgramService:
             draft.text = joined
             return self._draft_view(draft, first)
 
+    @retry_transient
     async def save_entry(self, user_id: int) -> Entry | None:
         """Keep the entry being written; None when there is none, or nothing was written."""
         async with self.db.transaction() as session:
@@ -650,12 +679,14 @@ class ProgramService:
             draft.local_date = loaded.today
             return self._entry(draft)
 
+    @retry_transient
     async def has_words(self, user_id: int) -> bool | None:
         """Whether an entry is being written (None: none) and has words in it."""
         async with self.db.sessions() as session:
             draft = await self._draft(session, user_id)
             return None if draft is None else bool(draft.text.strip())
 
+    @retry_transient
     async def discard_entry(self, user_id: int) -> bool:
         """Let the entry being written go. False when there was none."""
         async with self.db.transaction() as session:
@@ -666,6 +697,7 @@ class ProgramService:
             await session.delete(draft)
             return True
 
+    @retry_transient
     async def entry(self, user_id: int, entry_id: int) -> Entry:
         async with self.db.sessions() as session:
             entry = await session.get(JournalEntry, entry_id)
@@ -692,6 +724,21 @@ class ProgramService:
         state = step.state
         values = {"days": str(state.no_contact_days), "shared": shared_phrase(state.shared)}
         return self.program.phase(phase_id).filled(**values)
+
+    def has_reached(self, step: Step, phase_id: str) -> bool:
+        """Whether the person is at `phase_id` or past it on the way back together."""
+        order = list(self.program.phases)
+        return not step.moving_on and order.index(step.phase.id) >= order.index(phase_id)
+
+    @staticmethod
+    def slip_restarts_the_count(slip: Outcome | None) -> bool:
+        """Whether a slip restarted a no-contact count the current step still waits on (worth
+        saying after the check-in; otherwise the slip changes nothing about the step)."""
+        return (
+            slip is not None
+            and slip.reason_id == "slip_restarts_no_contact"
+            and slip.step.gate.requirement("no_contact_days") is not None
+        )
 
     def reason_sources(self, reason_id: str) -> tuple[str, ...]:
         """The articles a piece of advice comes from (the lesson it restates)."""

@@ -21,6 +21,7 @@ from bot.db import queries as q
 from bot.db.models import Checkin, ContactEvent
 from bot.services.checkin import MILESTONES, CheckinService
 from bot.services.intake import local_today
+from bot.services.retry import retry_transient
 from content.program import Program, load_program
 
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.0, 120  # 1200 × 600 px
@@ -206,6 +207,7 @@ class ProgressService:
         self.checkins = checkins
         self.program = program or load_program()
 
+    @retry_transient
     async def report(self, user_id: int) -> ProgressReport:
         async with self.db.sessions() as session:
             profile = await q.get_profile(session, user_id)

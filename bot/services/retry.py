@@ -1,28 +1,26 @@
 """A database that is briefly unreachable should cost a moment, not a person's answer.
 
-`retry_transient_errors(services)` makes every public coroutine method of every service retry
-when the database connection fails (a restart, a failover, a dropped connection, a locked SQLite
-file): up to `len(DELAYS) + 1` attempts with a short wait in between. Each service method is one
-transaction, so an attempt that failed left nothing behind and trying again is safe.
+Each public service method that runs its own transaction carries `@retry_transient`: when the
+database connection fails (a restart, a failover, a dropped connection, a locked SQLite file) the
+whole method runs again, up to `len(DELAYS) + 1` attempts with a short wait in between (tenacity).
+A method is one transaction, so an attempt that failed left nothing behind and trying again is
+safe. Only the outermost call retries: a service calling another is retried as a whole. Methods
+that take an open `session` carry no decorator: retrying inside a broken transaction cannot help.
 
-Only the outermost service call retries (a service calling another is retried as a whole), and
-methods that take an open `session` are left alone: retrying inside a broken transaction cannot
-help. When every attempt fails the error reaches the handlers' error handler, which tells the
-person that nothing was saved and asks them to send it again (handlers/robustness.py).
+When every attempt fails the error reaches the handlers' error handler, which tells the person
+that nothing was saved and asks them to send it again (handlers/robustness.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
-import dataclasses
 import functools
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import exc as sa_exc
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +28,7 @@ log = logging.getLogger(__name__)
 DELAYS: tuple[float, ...] = (0.2, 1.0)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 _retrying = contextvars.ContextVar("retrying", default=False)
 
 
@@ -52,64 +51,52 @@ def is_transient(error: BaseException | None) -> bool:
     )
 
 
+def _wait(state: RetryCallState) -> float:
+    return DELAYS[min(state.attempt_number, len(DELAYS)) - 1]
+
+
+def _retrying_for(what: str) -> AsyncRetrying:
+    def log_attempt(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "%s: database unavailable (%s), attempt %s; retrying",
+            what,
+            type(error).__name__,
+            state.attempt_number,
+        )
+
+    return AsyncRetrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(len(DELAYS) + 1),
+        wait=_wait,
+        before_sleep=log_attempt,
+        reraise=True,
+    )
+
+
 async def with_retries(call: Callable[[], Awaitable[T]], what: str = "call") -> T:
-    """Run `call`, again after each transient database error, up to len(DELAYS) more times."""
+    """Run `call`, again after each transient database error, up to len(DELAYS) more times.
+    Inside another retried call it runs once: the outer one retries the whole."""
     if _retrying.get():
         return await call()
     token = _retrying.set(True)
     try:
-        for attempt, delay in enumerate((*DELAYS, None), start=1):
-            try:
+        async for attempt in _retrying_for(what):
+            with attempt:
                 return await call()
-            except Exception as error:
-                if delay is None or not is_transient(error):
-                    raise
-                log.warning(
-                    "%s: database unavailable (%s), attempt %s; retrying",
-                    what,
-                    type(error).__name__,
-                    attempt,
-                )
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise AssertionError("unreachable")  # pragma: no cover  (reraise=True re-raises)
     finally:
         _retrying.reset(token)
 
 
-def _retryable(cls: type, name: str) -> bool:
-    if name.startswith("_"):
-        return False
-    member = inspect.getattr_static(cls, name, None)
-    if not inspect.iscoroutinefunction(member):  # also rules out static/class methods
-        return False
-    return "session" not in inspect.signature(member).parameters
+def retry_transient(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Decorate a service method that runs one transaction of its own."""
 
-
-def _wrap(service: object, name: str) -> Callable[..., Awaitable[Any]]:
-    cls = type(service)
-
-    @functools.wraps(getattr(cls, name))
-    async def call(*args: Any, **kwargs: Any) -> Any:
-        # Looked up on every call, so a method replaced on the class (a test) is used too.
-        method = getattr(cls, name)
-        return await with_retries(
-            lambda: method(service, *args, **kwargs), f"{cls.__name__}.{name}"
-        )
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await with_retries(lambda: method(*args, **kwargs), method.__qualname__)
 
     return call
 
 
-def retry_transient(service: T) -> T:
-    """Make the service's public coroutine methods retry transient database errors."""
-    for name in dir(type(service)):
-        if _retryable(type(service), name):
-            setattr(service, name, _wrap(service, name))
-    return service
-
-
-def retry_transient_errors(services: object) -> None:
-    """Apply `retry_transient` to every service (an object from bot.services) in `services`."""
-    for field in dataclasses.fields(services):  # type: ignore[arg-type]
-        value = getattr(services, field.name)
-        if type(value).__module__.startswith("bot.services."):
-            retry_transient(value)
+__all__ = ["DELAYS", "is_transient", "retry_transient", "with_retries"]

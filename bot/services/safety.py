@@ -27,6 +27,7 @@ from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Checkin, Profile, RiskSignal, SafetyPlanPart, SafetyState
 from bot.services.intake import local_today, step_after
+from bot.services.retry import retry_transient
 from content.helplines import load_helplines
 from content.safety_plan import load_safety_plan
 from content.screen import ScreenResult
@@ -199,6 +200,7 @@ class SafetyService:
         self.clock = clock
         self.default_tz = default_tz
 
+    @retry_transient
     async def view(self, user_id: int) -> SafetyView:
         async with self.db.sessions() as session:
             user = await q.get_user(session, user_id)
@@ -206,6 +208,7 @@ class SafetyService:
                 return UNKNOWN
             return _view(await q.get_profile(session, user_id), user.language_code)
 
+    @retry_transient
     async def open_hold(self, user_id: int) -> SafetyView:
         """A crisis message: hold the coaching nudges until the person says they are safe.
         A hold already open keeps its start time."""
@@ -224,6 +227,7 @@ class SafetyService:
             profile.safety_hold_since = now
         return _view(profile, user.language_code)
 
+    @retry_transient
     async def lift_hold(self, user_id: int) -> bool:
         """ "I'm safe now": check-ins go back to normal. True if a hold was open."""
         async with self.db.transaction() as session:
@@ -245,6 +249,7 @@ class SafetyService:
             await session.execute(held.values(status=HELD))
             return True
 
+    @retry_transient
     async def record_abuse(self, user_id: int) -> AbuseOutcome | None:
         """An abuse disclosure: the program moves to letting go, as the articles advise. If the
         intake is at the safety or the goal question, it moves past them (both are answered
@@ -272,6 +277,7 @@ class SafetyService:
         profile.updated_at = now
         return AbuseOutcome(_view(profile, user.language_code), newly, profile.intake_step)
 
+    @retry_transient
     async def set_country(self, user_id: int, country: str) -> bool:
         """Remember which country's helplines to show. False if the person is unknown."""
         if country != INTERNATIONAL and country not in load_helplines().countries:
@@ -287,6 +293,7 @@ class SafetyService:
 
     # --- danger from the ex, and age ----------------------------------------------------------
 
+    @retry_transient
     async def record_danger(self, user_id: int) -> AbuseOutcome | None:
         """Danger from the ex (threats, stalking, a break-in, fear of them): remembered, and the
         program moves to letting go exactly as after an abuse disclosure, so no feature offers
@@ -302,6 +309,7 @@ class SafetyService:
             state.updated_at = now
             return outcome
 
+    @retry_transient
     async def record_minor(self, user_id: int, is_minor: bool = True) -> bool:
         """The person said they are under 18 (or, with False, that they are not). True if this
         changed what was known; False if unchanged or the person is unknown."""
@@ -316,10 +324,12 @@ class SafetyService:
             state.updated_at = now
             return True
 
+    @retry_transient
     async def facts(self, user_id: int) -> SafetyFacts:
         async with self.db.sessions() as session:
             return _facts(await session.get(SafetyState, user_id))
 
+    @retry_transient
     async def reconnection_blocked(self, user_id: int) -> bool:
         """True once abuse or danger from the ex is known: disclosed in the intake or in a
         message, reported as danger, or among the person's recent screen outcomes. Every
@@ -350,6 +360,7 @@ class SafetyService:
 
     # --- recent risk signals ------------------------------------------------------------------
 
+    @retry_transient
     async def record_signal(self, user_id: int, result: Any) -> bool:
         """Keep a screen result's outcome (never the text) for SIGNAL_WINDOW, and forget the
         person's older ones. Store each message's own result, not the one combined with the
@@ -381,6 +392,7 @@ class SafetyService:
             )
             return True
 
+    @retry_transient
     async def recent_signals(self, user_id: int) -> list[Signal]:
         """The person's stored outcomes from the last SIGNAL_WINDOW, oldest first."""
         now = self.clock.now()
@@ -402,6 +414,7 @@ class SafetyService:
                 for row in rows
             ]
 
+    @retry_transient
     async def recent_results(self, user_id: int, factory: Callable[..., Any] | None = None) -> list:
         """The recent signals rebuilt as screen results (oldest first), ready for the screen's
         combine. `factory` defaults to `content.screen.ScreenResult`; only the fields it has
@@ -413,6 +426,7 @@ class SafetyService:
             for signal in await self.recent_signals(user_id)
         ]
 
+    @retry_transient
     async def forget_old_signals(self, now: datetime) -> int:
         """Everyone's outcomes older than SIGNAL_WINDOW, removed (for the tick): a person who
         stopped writing leaves nothing behind for long."""
@@ -424,6 +438,7 @@ class SafetyService:
 
     # --- the direct question ------------------------------------------------------------------
 
+    @retry_transient
     async def should_ask(self, user_id: int) -> bool:
         """Whether an unclear message should get the direct question now: not if the person
         answered "No, I'm safe" within ASK_QUIET (a clear signal gets care regardless)."""
@@ -435,6 +450,7 @@ class SafetyService:
             and facts.answered_at >= now - ASK_QUIET
         )
 
+    @retry_transient
     async def asked(self, user_id: int) -> bool:
         """The direct question was just sent. False if the person is unknown."""
         now = self.clock.now()
@@ -446,6 +462,7 @@ class SafetyService:
             state.updated_at = now
             return True
 
+    @retry_transient
     async def answer_ask(self, user_id: int, answer: str) -> AskOutcome | None:
         """Record the answer to "Are you thinking about ending your life?".
 

@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import SafetyPlanPart
+from bot.services.retry import retry_transient
 from content.safety_plan import MAX_PART_CHARS, format_plan, load_safety_plan, missing_parts
 
 EMPTY, TOO_LONG = "empty", "too_long"
@@ -93,6 +94,7 @@ class SafetyPlanService:
         self.clock = clock
         load_safety_plan()  # a broken safety_plan.yaml fails at start-up, naming the entry
 
+    @retry_transient
     async def save(self, user_id: int, part: str, text: str) -> PlanView | None:
         """Save (or replace) one part in the person's words. None if the person is unknown;
         UnknownPart or PlanTextInvalid if the part or the text can't be used."""
@@ -114,14 +116,17 @@ class SafetyPlanService:
             await session.flush()
             return _view(await self._rows(session, user_id))
 
+    @retry_transient
     async def plan(self, user_id: int) -> PlanView:
         async with self.db.sessions() as session:
             return _view(await self._rows(session, user_id))
 
+    @retry_transient
     async def missing(self, user_id: int) -> tuple[str, ...]:
         """The parts not filled in yet, in the plan's order."""
         return (await self.plan(user_id)).missing
 
+    @retry_transient
     async def clear(self, user_id: int, part: str | None = None) -> bool:
         """Remove the whole plan, or one part of it. True if anything was removed."""
         if part is not None and part not in load_safety_plan().ids:

@@ -25,11 +25,20 @@ from bot.db.models import Answer, Profile, Urge, User
 from bot.services.advice import Advice, AdviceService, Answers, NotSetUp
 from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
+from bot.services.retry import retry_transient
 from bot.services.timing import CATCH_UP, in_quiet_hours, local_date_of, local_hour_of
 from content.review import Review, infer_reason, load_review_book, review
 
 STRENGTHS = ("some", "strong")
 TOPICS = ("emergency", "logistics", "other")
+
+
+def contact_topics(shares_something: bool) -> tuple[str, ...]:
+    """What a contact with the ex may have been about: practical matters only when kids, work
+    or a home are shared (the same rule for a check-in and for a sent draft)."""
+    return TOPICS if shares_something else tuple(t for t in TOPICS if t != "logistics")
+
+
 OPEN = ("pending", "not_yet")  # outcomes of an urge that isn't resolved yet
 FOLLOW_UP_AFTER = timedelta(minutes=20)
 # A draft pasted this long after the urge was logged still belongs to it.
@@ -125,6 +134,7 @@ class UrgeService:
 
     # --- an urge, and its draft ------------------------------------------------------------------
 
+    @retry_transient
     async def start(self, user_id: int, strength: str) -> int:
         """Log an urge now (outcome pending). Drafts of earlier urges that nobody is waiting on
         are forgotten: one open draft per person is plenty."""
@@ -154,6 +164,7 @@ class UrgeService:
             await session.flush()
             return urge.id
 
+    @retry_transient
     async def awaiting_draft(self, user_id: int) -> int | None:
         """The newest urge still waiting for its draft (logged within DRAFT_WINDOW)."""
         now = self.clock.now()
@@ -171,6 +182,7 @@ class UrgeService:
                 .limit(1)
             )
 
+    @retry_transient
     async def review_draft(self, user_id: int, draft: str) -> DraftReview | None:
         """Review the draft for the person's situation (None: no urge is waiting for one). The
         draft is kept on the urge so that it can be held; it is not sent anywhere."""
@@ -197,6 +209,7 @@ class UrgeService:
 
     # --- holding it, and the answers to "still want to send it?" ------------------------------
 
+    @retry_transient
     async def hold(self, user_id: int, urge_id: int) -> Held | None:
         """Ask again in FOLLOW_UP_AFTER (None: the urge is already resolved)."""
         now = self.clock.now()
@@ -213,6 +226,7 @@ class UrgeService:
                 return None
             return Held(at, self.zone(profile))
 
+    @retry_transient
     async def not_yet(self, user_id: int, urge_id: int) -> bool:
         """They haven't decided: outcome not_yet, the draft kept for another hold."""
         async with self.db.transaction() as session:
@@ -224,10 +238,12 @@ class UrgeService:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    @retry_transient
     async def resisted(self, user_id: int, urge_id: int) -> Resolution:
         """They let it go: an urge resisted, and the draft forgotten."""
         return await self._resolve(user_id, urge_id, "resisted")
 
+    @retry_transient
     async def sent(self, user_id: int, urge_id: int, topic: str) -> Resolution:
         """They sent it, about `topic`: the no-contact rules apply (a slip unless it was an
         emergency or something practical they share), and the draft is forgotten."""
@@ -319,6 +335,7 @@ class UrgeService:
         )  # fmt: skip
         return pattern
 
+    @retry_transient
     async def move_checkin(self, user_id: int, hour: int) -> int:
         """Move the daily check-in to `hour` (the intake's own answer, which reschedules)."""
         if not 0 <= hour <= 23:
@@ -326,6 +343,7 @@ class UrgeService:
         progress = await self.intake.answer(user_id, "checkin_hour", hour, advance=False)
         return progress.profile.checkin_hour if progress.profile.checkin_hour is not None else hour
 
+    @retry_transient
     async def cancel_held_drafts(self, user_id: int) -> bool:
         """Once reaching out is no longer safe (abuse or danger from the ex): every draft the
         person is holding is let go, its follow-up no longer due, and any other kept draft is

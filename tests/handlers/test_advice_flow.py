@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from bot.db.models import Answer, Base, ContactEvent
 from bot.services.advice import READINESS_FORM
+from bot.services.listening import asks_should_i, says_they_texted
 from content.helplines import format_helplines, helplines_for
 from content.program import load_program
-from handlers.advice import CODES, asks_should_i, pack, says_they_texted, unpack
+from handlers.advice import CODES, pack, unpack
 from handlers.callbacks import MAX_BYTES, encode
 from tests.handlers.driver import Person, Reply
 from tests.handlers.test_intake import finish_intake, profile_of

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
-from bot.db.models import ConversationState, Profile, User
+from bot.db.models import Profile, User
+from bot.services.conversation import Expected
 from content.vocab import AbuseAnswer, BreakupWhen, Goal, WhoEnded
 from tests.handlers.driver import Person
 
@@ -249,26 +248,27 @@ async def test_carry_on_shows_the_plan_again(person):
     await finish_intake(person)
     await person.send("/start")
     reply = await person.tap("Carry on")
-    assert "Your first step: Stop chasing" in reply.text
+    assert "Your step now: Stop chasing" in reply.text
 
 
 async def test_a_restart_mid_intake_resumes_at_the_same_question(person):
     await person.send("/start")
     await person.send("Alex")
     await person.tap("This week")
-    async with person.db.sessions() as session:
-        rows = (await session.scalars(select(ConversationState))).all()
-    assert [(r.name, r.state) for r in rows] == [("intake", '"asking_who_ended"')]
+    expected = await person.app.services.conversation.expected(person.user.id)
+    assert expected == Expected("intake.ask", {"step": "who_ended"})
     await person.restart()
     reply = await person.send("they did")
     assert "Is there anything you share" in reply.text
     assert (await profile_of(person)).who_ended is WhoEnded.THEM
 
 
-async def test_the_conversation_row_is_removed_when_the_intake_ends(person):
+async def test_nothing_is_awaited_once_the_intake_ends(person):
     await finish_intake(person)
+    assert await person.app.services.conversation.expected(person.user.id) is None
     async with person.db.sessions() as session:
-        assert (await session.scalars(select(ConversationState))).all() == []
+        user = await session.get(User, person.user.id)
+    assert user is not None and user.awaiting is None
 
 
 async def test_the_person_is_recorded_with_what_telegram_tells_us(person, clock):

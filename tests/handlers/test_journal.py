@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.db.models import Answer, ConversationState, JournalEntry, User
+from bot.db.models import Answer, JournalEntry, User
 from handlers.longtext import MAX_MESSAGE
 from tests.handlers.driver import Person
 from tests.handlers.test_intake import finish_intake
@@ -35,10 +35,9 @@ def controls(person: Person) -> list[dict]:
 
 
 async def conversation_state(person: Person) -> str | None:
+    """What the bot awaits from the person, as stored."""
     async with person.db.sessions() as session:
-        return await session.scalar(
-            select(ConversationState.state).where(ConversationState.name == "journal")
-        )
+        return await session.scalar(select(User.awaiting).where(User.id == person.user.id))
 
 
 async def test_a_long_entry_sent_in_several_messages_is_stored_whole_and_listed(person):
@@ -47,7 +46,7 @@ async def test_a_long_entry_sent_in_several_messages_is_stored_whole_and_listed(
     assert "Nothing here yet" in reply.text
     reply = await person.tap("Just write")
     assert "in as many messages as you need" in reply.text
-    assert await conversation_state(person) == '"writing_journal_entry"'
+    assert await conversation_state(person) == "journal.entry"
     parts = [long_part("alpha"), long_part("beta"), long_part("gamma")]
     for part in parts:
         reply = await person.send(part)

@@ -12,7 +12,6 @@ from bot.db.models import (
     Base,
     Checkin,
     ContactEvent,
-    ConversationState,
     JournalEntry,
     Profile,
     RiskSignal,
@@ -22,7 +21,6 @@ from bot.db.models import (
     Urge,
     User,
 )
-from bot.persistence import encode_key
 from bot.services.privacy import ownership, personal_tables
 from tests.handlers.driver import Person
 from tests.handlers.test_intake import finish_intake
@@ -54,8 +52,6 @@ async def fill_every_table(person: Person, user_id: int) -> None:
                 RiskyDay(user_id=user_id, month=6, day=14, label="Their birthday"),
                 Answer(user_id=user_id, form="readiness", item="calm", value="yes",
                        answered_at=now),
-                ConversationState(name="other_flow", key=encode_key((user_id, user_id)),
-                                  state='"waiting"', updated_at=now),
                 SafetyState(user_id=user_id, is_minor=False, danger_reported_at=now,
                             updated_at=now),
                 RiskSignal(user_id=user_id, at=now, risk="danger", level="act",
@@ -100,7 +96,9 @@ async def test_export_sends_a_json_file_with_everything_stored_about_the_person(
     await finish_intake(person)
     await fill_every_table(person, person.user.id)
     await fill_every_table(person, OTHER)
-    await person.send("/start")  # a conversation position, mid-choice
+    await person.send("/settings")
+    await person.tap("Hard dates")
+    await person.tap("Add a date")  # a typed answer is now awaited
     reply = await person.send("/export")
     assert reply.count("sendDocument") == 1
     call = person.transport.calls_to("sendDocument")[-1]
@@ -116,7 +114,7 @@ async def test_export_sends_a_json_file_with_everything_stored_about_the_person(
     assert tables["journal_entries"][0]["text"] == "A private journal line"
     assert tables["urges"][0]["draft"] == "I miss you"
     assert tables["risky_days"][0]["label"] == "Their birthday"
-    assert {row["name"] for row in tables["conversation_states"]} == {"intake", "other_flow"}
+    assert tables["users"][0]["awaiting"] == "settings.hard_date"
     # Nothing about anyone else.
     assert "Pat" not in json.dumps(data)
     assert all(

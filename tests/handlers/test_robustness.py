@@ -17,7 +17,7 @@ from bot.services import retry
 from bot.services.intake import IntakeService
 from bot.transport import MAX_TEXT, FakeUser, plain_text
 from content.vocab import BreakupWhen, WhoEnded
-from handlers.common import keyboard, reply
+from handlers.replies import keyboard, reply
 from tests.handlers.driver import Person
 from tests.handlers.test_intake import finish_intake, profile_of
 
@@ -296,7 +296,8 @@ async def test_a_person_who_blocked_and_unblocked_the_bot_is_active_again_and_ge
 
 async def test_a_database_that_fails_once_is_retried_and_the_answer_is_kept(person, monkeypatch):
     await person.send("/start")
-    real = IntakeService.answer
+    # The failure comes from inside the transaction that stores the answer.
+    real = IntakeService._profile
     failures = []
 
     async def fails_once(self, *args, **kwargs):
@@ -305,7 +306,7 @@ async def test_a_database_that_fails_once_is_retried_and_the_answer_is_kept(pers
             raise database_down()
         return await real(self, *args, **kwargs)
 
-    monkeypatch.setattr(IntakeService, "answer", fails_once)
+    monkeypatch.setattr(IntakeService, "_profile", fails_once)
     reply_ = await person.send("Alex")
     assert failures == [1]
     assert "When did the breakup happen?" in reply_.text
@@ -324,7 +325,7 @@ async def test_a_database_that_stays_down_gets_a_reply_saying_nothing_was_saved(
         raise database_down()
 
     with monkeypatch.context() as patched:
-        patched.setattr(IntakeService, "answer", always_down)
+        patched.setattr(IntakeService, "_profile", always_down)
         reply_ = await person.send("Alex the secret name")
     assert len(attempts) == len(retry.DELAYS) + 1
     assert reply_.sent == [

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import ContactEvent, Profile, Urge, User
+from bot.services.listening import wants_to_text
 from bot.services.urge import DRAFT_KEEP, UrgeService
-from handlers.urge import wants_to_text
 from tests.handlers.driver import Person, Reply
 from tests.handlers.test_intake import finish_intake, profile_of
 

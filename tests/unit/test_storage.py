@@ -1,16 +1,21 @@
-"""Storage, the persistence class and the intake service on SQLite and PostgreSQL alike."""
+"""Storage, what a person is expected to answer, and the intake service on SQLite and PostgreSQL
+alike."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import select
 
+from bot.db import alembic_config
 from bot.db import queries as q
-from bot.db.models import ConversationState, Profile, User
-from bot.persistence import DatabasePersistence
+from bot.db.models import Profile, User
+from bot.db.types import UtcDateTime
 from bot.services.checkin import CheckinService
+from bot.services.conversation import ConversationService, Expected
 from bot.services.intake import IntakeService, InvalidAnswer, step_after, step_before
 from bot.services.privacy import PrivacyService
 from content import load_content
@@ -55,18 +60,73 @@ async def test_seeing_a_person_again_refreshes_them_without_duplicating(migrated
     assert [(u.first_name, u.created_at < u.last_seen_at) for u in users] == [("Rina", True)]
 
 
-async def test_persistence_keeps_one_row_per_conversation_key(migrated_db, clock):
-    persistence = DatabasePersistence(migrated_db, clock)
-    await persistence.update_conversation("intake", (1, 1), "asking_goal")
-    await persistence.update_conversation("intake", (2, 2), "asking_shared")
-    await persistence.update_conversation("intake", (1, 1), "asking_timezone")
-    assert await persistence.get_conversations("intake") == {
-        (1, 1): "asking_timezone",
-        (2, 2): "asking_shared",
-    }
-    await persistence.update_conversation("intake", (1, 1), None)
-    assert await persistence.get_conversations("intake") == {(2, 2): "asking_shared"}
-    assert await persistence.get_conversations("other") == {}
+async def test_what_is_awaited_is_one_row_per_person_and_the_newest_wait_wins(
+    intake, migrated_db, clock
+):
+    await register(intake, 1)
+    await register(intake, 2)
+    conversation = ConversationService(migrated_db, clock)
+    assert await conversation.expected(1) is None
+    await conversation.expect(1, "journal.entry", {"controls": 7})
+    await conversation.expect(2, "settings.hard_date")
+    await conversation.expect(1, "urge.draft")
+    assert await conversation.expected(1) == Expected("urge.draft")
+    assert await conversation.expected(2) == Expected("settings.hard_date")
+    await conversation.clear(1, "journal.entry")  # an older wait's answer wipes nothing newer
+    assert await conversation.expected(1) == Expected("urge.draft")
+    await conversation.clear(1, "urge.*")
+    assert await conversation.expected(1) is None
+    assert await conversation.expected(2) == Expected("settings.hard_date")
+
+
+async def test_the_intake_question_is_awaited_from_the_profile_unless_something_else_is(
+    intake, migrated_db, clock
+):
+    await register(intake, 5)
+    await intake.begin(5)
+    conversation = ConversationService(migrated_db, clock)
+    assert await conversation.expected(5) == Expected("intake.ask", {"step": "ex_name"})
+    await conversation.expect(5, "advice.pasted")
+    assert (await conversation.expected(5)).feature == "advice"
+    await conversation.clear(5)
+    assert await conversation.expected(5) == Expected("intake.ask", {"step": "ex_name"})
+
+
+async def test_the_migration_carries_people_who_were_mid_flow_into_the_awaited_column(db, clock):
+    def upgrade(to: str):
+        async def run(conn):
+            await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), to))
+
+        return run
+
+    async with db.engine.begin() as conn:
+        await upgrade("0003")(conn)
+        now = clock.now()
+        users = sa.table("users", sa.column("id"), sa.column("chat_id"),
+                         sa.column("created_at", UtcDateTime()),
+                         sa.column("last_seen_at", UtcDateTime()))  # fmt: skip
+        states = sa.table("conversation_states", sa.column("name"), sa.column("key"),
+                          sa.column("state"), sa.column("updated_at", UtcDateTime()))  # fmt: skip
+        for user_id in (1, 2, 3, 4):
+            await conn.execute(users.insert().values(id=user_id, chat_id=user_id, created_at=now,
+                                                     last_seen_at=now))  # fmt: skip
+        rows = [
+            ("journal", "[1,1]", '"writing_journal_entry"'),
+            ("urge", "[1,1]", '"drafting"'),  # two flows at once: the draft had the stronger claim
+            ("intake", "[2,2]", '"editing_timezone"'),
+            ("hard_dates", "[3,3]", '"typing_hard_date"'),
+            ("intake", "[4,4]", '"asking_goal"'),  # the profile's intake_step already says it
+        ]
+        for name, key, state in rows:
+            await conn.execute(
+                states.insert().values(name=name, key=key, state=state, updated_at=now)
+            )
+        await upgrade("head")(conn)
+    conversation = ConversationService(db, clock)
+    assert await conversation.expected(1) == Expected("urge.draft")
+    assert await conversation.expected(2) == Expected("intake.edit", {"step": "timezone"})
+    assert await conversation.expected(3) == Expected("settings.hard_date")
+    assert await conversation.expected(4) is None
 
 
 async def test_intake_answers_are_validated_and_stored(intake, clock):
@@ -126,7 +186,7 @@ async def test_answers_for_someone_who_never_started_are_refused(intake):
         await intake.answer(99, "goal", "unsure")
 
 
-async def test_deleting_removes_the_person_their_profile_and_their_conversations(
+async def test_deleting_removes_the_person_their_profile_and_what_they_were_answering(
     intake, migrated_db, clock
 ):
     await register(intake, 42)
@@ -134,15 +194,15 @@ async def test_deleting_removes_the_person_their_profile_and_their_conversations
     await intake.begin(42)
     await intake.answer(42, "abuse", AbuseAnswer.YES.value)
     await intake.begin(43)
-    persistence = DatabasePersistence(migrated_db, clock)
-    await persistence.update_conversation("intake", (42, 42), "asking_goal")
-    await persistence.update_conversation("intake", (43, 43), "asking_goal")
+    conversation = ConversationService(migrated_db, clock)
+    await conversation.expect(42, "journal.entry")
+    await conversation.expect(43, "journal.entry")
     await PrivacyService(migrated_db).delete_everything(42)
     async with migrated_db.sessions() as session:
         assert [u.id for u in (await session.scalars(select(User))).all()] == [43]
         assert [p.user_id for p in (await session.scalars(select(Profile))).all()] == [43]
-        keys = [c.key for c in (await session.scalars(select(ConversationState))).all()]
-    assert keys == ["[43,43]"]
+    assert await conversation.expected(42) is None
+    assert await conversation.expected(43) == Expected("journal.entry")
 
 
 async def test_the_migrations_build_exactly_the_schema_the_models_describe(migrated_db):
