@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from pathlib import Path
@@ -10,7 +11,14 @@ import pytest
 
 from content import load_content
 from content.intake import STEP_ORDER, load_intake
-from content.loader import CONTENT_DIR, ContentError, load_sources, load_texts
+from content.loader import (
+    CONTENT_DIR,
+    ContentError,
+    articles,
+    load_sources,
+    load_texts,
+    render_sources,
+)
 from content.program import first_steps, load_phases
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +35,33 @@ def test_all_content_loads():
     content = load_content()
     assert set(content.intake) == set(STEP_ORDER)
     assert set(content.sources) == {
-        "walk-away", "five-steps", "give-him-the-breakup", "ten-steps", "six-steps"
+        "walk-away", "five-steps", "give-him-the-breakup", "ten-steps", "six-steps", "own"
     }  # fmt: skip
+    assert [s.id for s in articles()] == [
+        "walk-away", "five-steps", "give-him-the-breakup", "ten-steps", "six-steps"
+    ]  # fmt: skip
+
+
+def test_the_sources_message_lists_every_article_by_title_with_author_and_date_where_given():
+    text = render_sources(load_texts())
+    for src in articles():
+        assert html.escape(src.title) in text
+    assert "Michael Fulmer" in text and "13 August 2020" in text
+    assert "30 January 2023" in text
+    assert "own default" in text
+    assert "/sources" in load_texts().render("sources.help_line")
+
+
+def test_a_source_with_an_unknown_field_fails_naming_the_file_and_the_source(content_copy):
+    directory = content_copy
+    path = directory / "sources.yaml"
+    path.write_text(path.read_text().replace("  kind: article\n", "  kind: artcle\n", 1))
+    load_sources.cache_clear()
+    try:
+        with pytest.raises(ContentError, match=r"sources.yaml: walk-away: kind"):
+            load_sources(directory)
+    finally:
+        load_sources.cache_clear()
 
 
 def test_every_text_the_code_renders_exists_and_every_placeholder_is_given():
@@ -61,7 +94,11 @@ def test_every_phase_names_its_sources():
 
 def test_a_phase_without_sources_fails_naming_file_and_entry(content_copy):
     path = content_copy / "phases.yaml"
-    path.write_text(path.read_text().replace("  sources: [ten-steps]\n", "", 1))
+    text = path.read_text()
+    assert "\n  sources: [ten-steps]\n  contact: distance" in text
+    path.write_text(
+        text.replace("\n  sources: [ten-steps]\n  contact: distance", "\n  contact: distance")
+    )
     with pytest.raises(ContentError, match=r"^phases.yaml: limited_contact: names no source"):
         load_phases(content_copy)
 
