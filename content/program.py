@@ -69,7 +69,7 @@ MAX_PROMPT_ID = 64  # JournalEntry.prompt_id
 # open: you are in touch again and their answers move things; together: back together.
 CONTACT_MODES = ("distance", "open", "together")
 GATE_KINDS = ("no_contact_days", "days", "checklist", "decision", "ex_answer")
-GATE_SETTINGS = ("next", "next_when_shared", "retry_after_days", "tries")
+GATE_SETTINGS = ("next", "next_when_shared", "retry_after_days", "tries", "why")
 CHOSEN = "chosen"  # no_contact_days: the person's own chosen length
 NO_GATE = "none"
 
@@ -142,6 +142,9 @@ class Gate:
     ex_answer: tuple[str, ...] = ()
     retry_after_days: int | None = None
     tries: int | None = None
+    # Where a fixed number of days comes from: an article, or the coach's own default and why.
+    why: str | None = None
+    why_sources: tuple[str, ...] = ()
 
     @property
     def final(self) -> bool:
@@ -435,6 +438,19 @@ def _load_gate(pid: str, raw: Any) -> Gate:
             raise ContentError(FILE, entry, "'retry_after_days' needs an 'ex_answer' gate")
         retry = _positive_int(FILE, entry, retry, "retry_after_days")
         tries = _positive_int(FILE, entry, tries, "tries")
+    # Every fixed number of days a gate states says where it comes from.
+    fixed = isinstance(no_contact_days, int) or days is not None or retry is not None
+    why, why_sources = None, ()
+    raw_why = raw.get("why")
+    if fixed and raw_why is None:
+        raise ContentError(
+            FILE, entry, "states a fixed number of days: add 'why' with text and sources"
+        )
+    if raw_why is not None:
+        if not isinstance(raw_why, dict):
+            raise ContentError(FILE, entry, "'why' must be a mapping with text and sources")
+        why = require_text(FILE, f"{entry}.why", raw_why.get("text"))
+        why_sources = check_sources(FILE, f"{entry}.why", raw_why.get("sources"))
     return Gate(
         requires=requires,
         next=nxt,
@@ -446,6 +462,8 @@ def _load_gate(pid: str, raw: Any) -> Gate:
         ex_answer=answers,
         retry_after_days=retry,
         tries=tries,
+        why=why,
+        why_sources=why_sources,
     )
 
 
