@@ -363,7 +363,6 @@ LADDER: tuple[Step, ...] = (
     Step("undecided", "decide-if-you-really-want-them-back", "wait"),
     Step("checklist", "readiness-checklist-first", "wait"),
     Step("not-steady", "reach-out-from-a-steady-place", "wait"),
-    Step("unknown-history", "be-honest-about-how-it-was", "wait"),
     Step("reach-out", "first-message-light", "reach_out", ("first_message",)),
 )
 
@@ -414,12 +413,32 @@ class Suggestion:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """The answer. `reasons` lead with the deciding rule, then the supporting ones in rulebook
+    order, so the first one or two are the strongest (`top_reasons`).
+
+    `ask_safety_again` is true when the verdict is to reach out but the person skipped the
+    question about abuse or cheating: the service asks it once more, gently, before they send
+    anything. A skipped answer never blocks reaching out for good."""
+
     decision: str
     days_left: int | None
     headline: str
     reasons: tuple[Reason, ...]
     sources_differ: tuple[Note, ...]
     suggested_messages: tuple[str, ...]
+    ask_safety_again: bool = False
+
+    def top_reasons(self, n: int = 2) -> tuple[Reason, ...]:
+        """The `n` strongest reasons: what a short, phone-sized first message shows."""
+        return self.reasons[:n]
+
+    def other_reasons(self, n: int = 2) -> tuple[Reason, ...]:
+        """Everything after `top_reasons(n)`: for a "Why?" / "More" follow-up."""
+        return self.reasons[n:]
+
+    def top_sources(self, n: int = 2) -> tuple[str, ...]:
+        """Source ids of the top `n` reasons, each once, in order."""
+        return tuple(dict.fromkeys(s for r in self.top_reasons(n) for s in r.sources))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -673,7 +692,16 @@ def advise(
         headline = headline.format(
             days_left_text=_days_text(days_left or 0), no_contact_days=no_contact_days
         )
-    return Verdict(plan.decision, days_left, headline, plan.reasons, plan.notes, plan.suggestions)
+    ask_again = plan.decision == "reach_out" and situation.abuse_or_repeated_cheating is None
+    return Verdict(
+        plan.decision,
+        days_left,
+        headline,
+        plan.reasons,
+        plan.notes,
+        plan.suggestions,
+        ask_safety_again=ask_again,
+    )
 
 
 # --- Loading and validating ----------------------------------------------------------------------
