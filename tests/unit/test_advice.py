@@ -660,7 +660,48 @@ def test_reaching_out_while_they_date_comes_with_care():
     assert "if-theyre-dating-someone" in rules_of(v)
     assert "dont-pry-into-their-love-life" in rules_of(v)
     note = next(n for n in v.sources_differ if n.id == "while-they-date")
-    assert {s for side in note.sides for s in side.sources} == {"six-steps", "five-steps"}
+    assert {s for side in note.sides for s in side.sources} == {"six-steps", "five-steps", "own"}
+
+
+REJECTED_TACTIC_NOTES = {
+    "jealousy-tactics": "jealousy",
+    "while-they-date": "jealous",
+    "hearing-no": "maybe",
+}
+
+
+@pytest.mark.parametrize("note_id", sorted(REJECTED_TACTIC_NOTES))
+def test_a_rejected_tactic_says_why_in_one_sentence_on_honesty_or_respect(note_id):
+    note = next(n for n in load_rulebook().notes if n.id == note_id)
+    own = [side for side in note.sides if side.sources == ("own",)]
+    assert len(own) == 1, note_id
+    text = own[0].text.lower()
+    assert REJECTED_TACTIC_NOTES[note_id] in text
+    assert "honest" in text or "respect" in text
+
+
+def test_the_jealousy_rule_speaks_to_honesty_as_well_as_to_what_works():
+    rule = load_rulebook().rules["no-jealousy-games"]
+    assert "backfires" in rule.text and "honesty" in rule.text
+
+
+def test_a_second_message_after_silence_shows_where_the_articles_differ():
+    v = ready(unanswered_messages_you_sent=1)
+    assert v.decision == "do_not_text"
+    note = next(n for n in v.sources_differ if n.id == "a-second-message-after-silence")
+    assert [side.sources for side in note.sides] == [("five-steps",), ("ten-steps",)]
+
+
+@pytest.mark.parametrize("decision_fields", [{}, {"readiness_checklist_done": False}])
+def test_who_moves_first_is_shown_once_no_contact_is_done(decision_fields):
+    v = ready(**decision_fields)
+    assert "who-moves-first" in notes_of(v)
+    note = next(n for n in v.sources_differ if n.id == "who-moves-first")
+    assert "give-him-the-breakup" in note.sides[0].sources
+
+
+def test_who_moves_first_is_not_shown_during_no_contact():
+    assert "who-moves-first" not in notes_of(ready(days_since_breakup=5))
 
 
 # --- The quick repair after a rash fight ---------------------------------------------------------
