@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 CONTENT_DIR = Path(__file__).resolve().parent
 
@@ -118,23 +127,54 @@ def articles(directory: Path = CONTENT_DIR) -> tuple[Source, ...]:
     return tuple(s for s in load_sources(directory).values() if s.kind == "article")
 
 
+class Cited(BaseModel):
+    """Any rule, lesson, note side, prompt or template: it names at least one known source, and
+    when one of them is `own`, its words say so (they mention "the coach"), so a person can tell
+    the coach's own defaults from the articles'. Other fields are left to the entry's own loader.
+    Validate with context {"known": <load_sources()>}."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sources: Annotated[list[str], Field(min_length=1)]
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_id_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _known_and_labelled(self, info: ValidationInfo) -> Cited:
+        known = (info.context or {}).get("known") or load_sources()
+        unknown = [s for s in self.sources if s not in known]
+        if unknown:
+            raise ValueError(f"unknown source id(s): {', '.join(map(str, unknown))}")
+        if len(set(self.sources)) != len(self.sources):
+            raise ValueError("names a source twice")
+        if OWN in self.sources:
+            extra = self.model_extra or {}
+            words = " ".join(str(extra.get(k, "")) for k in OWN_LABEL_FIELDS)
+            if words.strip() and "coach" not in words.lower():
+                raise ValueError(
+                    "cites 'own' but its words don't say it is the coach's own (and why)"
+                )
+        return self
+
+
+# The fields that carry an entry's words, where an `own` entry must say it is the coach's own.
+OWN_LABEL_FIELDS = ("text", "idea", "action", "follow_up", "goal")
+
+
 def check_sources(
     file: str, entry: str, ids: Any, known: Mapping[str, Source] | None = None
 ) -> tuple[str, ...]:
     """Validate an entry's `sources` list: at least one id, every id known (`own` included)."""
     known = load_sources() if known is None else known
-    if isinstance(ids, str):
-        ids = [ids]
-    if not isinstance(ids, list) or not ids:
+    if ids is None or ids == []:
         raise ContentError(
             file, entry, "names no source (add 'sources: [id, ...]', or [own] for the coach's own)"
         )
-    unknown = [s for s in ids if s not in known]
-    if unknown:
-        raise ContentError(file, entry, f"unknown source id(s): {', '.join(map(str, unknown))}")
-    if len(set(ids)) != len(ids):
-        raise ContentError(file, entry, "names a source twice")
-    return tuple(ids)
+    cited = validate_entry(file, entry, Cited, {"sources": ids}, known=known)
+    return tuple(cited.sources)
 
 
 def source_names(ids: Iterable[str]) -> str:

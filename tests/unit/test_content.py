@@ -8,16 +8,20 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from content import load_content
 from content.intake import STEP_ORDER, load_intake
 from content.loader import (
     CONTENT_DIR,
+    OWN,
+    Cited,
     ContentError,
     articles,
     load_sources,
     load_texts,
     render_sources,
+    validate_entry,
 )
 from content.program import first_steps, load_phases
 
@@ -157,3 +161,62 @@ def test_the_chosen_no_contact_length_is_filled_in():
     phase = first_steps(load_phases(), shared=(), reconcile_path_open=True,
                         wants_to_move_on=False, no_contact_days=45)[1]  # fmt: skip
     assert "45 days" in phase.goal
+
+
+# --- Every rule, lesson, note, prompt and template names its source, or says it is the coach's own
+
+
+CITED_FILES = (
+    "rules.yaml",
+    "suggestions.yaml",
+    "phases.yaml",
+    "forms.yaml",
+    "journal.yaml",
+    "review.yaml",
+)
+WORD_FIELDS = {"text", "idea", "goal"}
+
+
+def cited_entries(data, path=""):
+    """Every mapping that carries words a person reads (text, idea, goal), with where it sits.
+    A review finding that borrows a rule's words (`from_rules`) is cited by that rule."""
+    if isinstance(data, dict):
+        if WORD_FIELDS & set(data) and not data.get("from_rules"):
+            yield path, data
+        for key, value in data.items():
+            if key != "applies_when":  # conditions, not words
+                yield from cited_entries(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from cited_entries(value, f"{path}[{i}]")
+
+
+@pytest.mark.parametrize("name", CITED_FILES)
+def test_every_entry_with_words_names_a_source_or_is_marked_as_the_coachs_own(name):
+    data = yaml.safe_load((CONTENT_DIR / name).read_text(encoding="utf-8"))
+    entries = list(cited_entries(data))
+    assert len(entries) >= 5, name
+    known = load_sources()
+    for path, entry in entries:
+        validate_entry(name, path, Cited, entry, known=known)
+
+
+def test_the_coachs_own_defaults_are_used_and_each_says_so():
+    own = [
+        (name, path)
+        for name in CITED_FILES
+        for path, entry in cited_entries(yaml.safe_load((CONTENT_DIR / name).read_text()))
+        if OWN in entry.get("sources", [])
+    ]
+    assert len(own) >= 5
+
+
+def test_an_own_entry_that_does_not_say_so_fails_naming_the_file_and_entry():
+    entry = {"text": "Wait an hour before you answer.", "sources": ["own"]}
+    with pytest.raises(ContentError, match=r"^phases.yaml: lc-answer-later: .*coach's own"):
+        validate_entry("phases.yaml", "lc-answer-later", Cited, entry, known=load_sources())
+
+
+def test_an_entry_with_no_source_fails_naming_the_file_and_entry():
+    with pytest.raises(ContentError, match=r"^rules.yaml: some-rule: sources"):
+        validate_entry("rules.yaml", "some-rule", Cited, {"text": "Hi."}, known=load_sources())
