@@ -28,17 +28,21 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from content.loader import (
     CONTENT_DIR,
     ContentError,
+    NonEmpty,
     Source,
     check_sources,
     load_sources,
     read_sections,
     read_yaml,
     require_text,
+    validate_entry,
 )
 from content.vocab import DEFAULT_NO_CONTACT_DAYS, NO_CONTACT_DAYS_RANGE, Goal, Shared, WhoEnded
 
@@ -706,28 +710,50 @@ def advise(
 
 # --- Loading and validating ----------------------------------------------------------------------
 
-_RULE_KEYS = frozenset({"id", "applies_when", "show_with", "text", "sources"})
-_NOTE_KEYS = frozenset({"id", "topic", "applies_when", "show_with", "sides"})
-_SIDE_KEYS = frozenset({"text", "sources"})
-_SUGGESTION_KEYS = frozenset({"id", "text", "sources"})
-_SECTIONS = ("rules", "headlines", "sources_differ")
+
 SUGGESTION_MAX_CHARS = 200
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _RuleModel(_Entry):
+    id: NonEmpty
+    applies_when: Any = Field(...)
+    show_with: Any = None
+    text: NonEmpty
+    sources: Any = None
+
+
+class _SideModel(_Entry):
+    text: NonEmpty
+    sources: Any = None
+
+
+class _NoteModel(_Entry):
+    id: NonEmpty
+    topic: NonEmpty
+    applies_when: Any = Field(...)
+    show_with: Any = None
+    sides: Annotated[list[dict[str, Any]], Field(min_length=2)]
+
+
+class _SuggestionModel(_Entry):
+    id: NonEmpty
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SUGGESTION_MAX_CHARS)
+    ]
+    sources: Any = None
+
+
+_SECTIONS = ("rules", "headlines", "sources_differ")
 
 
 def _entry_name(raw: Any, fallback: str) -> str:
     if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"].strip():
         return raw["id"].strip()
     return fallback
-
-
-def _check_keys(file: str, entry: str, raw: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = sorted(map(str, set(raw) - allowed))
-    if unknown:
-        raise ContentError(
-            file,
-            entry,
-            f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
-        )
 
 
 def _show_with(file: str, entry: str, raw: Any, *, default: frozenset[str]) -> frozenset[str]:
@@ -747,8 +773,7 @@ def _show_with(file: str, entry: str, raw: Any, *, default: frozenset[str]) -> f
     return frozenset(raw)
 
 
-def _unique_id(file: str, entry: str, raw: dict[str, Any], seen: set[str]) -> str:
-    rid = require_text(file, entry, raw.get("id"), "id")
+def _unique_id(file: str, rid: str, seen: set[str]) -> str:
     if rid in seen:
         raise ContentError(file, rid, "duplicate id")
     seen.add(rid)
@@ -767,14 +792,12 @@ def _load_rules(
         entry = _entry_name(body, f"rules[{i}]")
         if not isinstance(body, dict):
             raise ContentError(RULES_FILE, entry, "must be a mapping with id, text, sources, ...")
-        _check_keys(RULES_FILE, entry, body, _RULE_KEYS)
-        rid = _unique_id(RULES_FILE, entry, body, seen)
-        text = require_text(RULES_FILE, rid, body.get("text"))
-        sources = check_sources(RULES_FILE, rid, body.get("sources"), known)
-        if "applies_when" not in body:
-            raise ContentError(RULES_FILE, rid, "'applies_when' is missing")
-        rule_boxes = _compile_condition(RULES_FILE, rid, body["applies_when"])
-        show_with = _show_with(RULES_FILE, rid, body.get("show_with"), default=frozenset())
+        model = validate_entry(RULES_FILE, entry, _RuleModel, body)
+        rid = _unique_id(RULES_FILE, model.id, seen)
+        text = model.text
+        sources = check_sources(RULES_FILE, rid, model.sources, known)
+        rule_boxes = _compile_condition(RULES_FILE, rid, model.applies_when)
+        show_with = _show_with(RULES_FILE, rid, model.show_with, default=frozenset())
         rules[rid] = Rule(
             rid, text, sources, show_with, Reason(rid, text, sources), _freeze(rule_boxes)
         )
@@ -823,28 +846,21 @@ def _load_notes(raw: Any, known: Mapping[str, Source]) -> list[tuple[_NoteEntry,
         entry = _entry_name(body, f"sources_differ[{i}]")
         if not isinstance(body, dict):
             raise ContentError(RULES_FILE, entry, "must be a mapping with id, topic, sides, ...")
-        _check_keys(RULES_FILE, entry, body, _NOTE_KEYS)
-        nid = _unique_id(RULES_FILE, entry, body, seen)
-        topic = require_text(RULES_FILE, nid, body.get("topic"), "topic")
-        raw_sides = body.get("sides")
-        if not isinstance(raw_sides, list) or len(raw_sides) < 2:
-            raise ContentError(RULES_FILE, nid, "'sides' must list at least two sides")
+        model = validate_entry(RULES_FILE, entry, _NoteModel, body)
+        nid = _unique_id(RULES_FILE, model.id, seen)
+        topic = model.topic
         sides = []
-        for j, side in enumerate(raw_sides):
+        for j, side in enumerate(model.sides):
             side_entry = f"{nid}.sides[{j}]"
-            if not isinstance(side, dict):
-                raise ContentError(RULES_FILE, side_entry, "must be a mapping with text, sources")
-            _check_keys(RULES_FILE, side_entry, side, _SIDE_KEYS)
+            side_model = validate_entry(RULES_FILE, side_entry, _SideModel, side)
             sides.append(
                 Side(
-                    require_text(RULES_FILE, side_entry, side.get("text")),
-                    check_sources(RULES_FILE, side_entry, side.get("sources"), known),
+                    side_model.text,
+                    check_sources(RULES_FILE, side_entry, side_model.sources, known),
                 )
             )
-        if "applies_when" not in body:
-            raise ContentError(RULES_FILE, nid, "'applies_when' is missing")
-        note_boxes = _compile_condition(RULES_FILE, nid, body["applies_when"])
-        show_with = _show_with(RULES_FILE, nid, body.get("show_with"), default=every)
+        note_boxes = _compile_condition(RULES_FILE, nid, model.applies_when)
+        show_with = _show_with(RULES_FILE, nid, model.show_with, default=every)
         note = Note(nid, topic, tuple(sides))
         notes.append((_NoteEntry(note, show_with, _freeze(note_boxes)), note_boxes))
     return notes
@@ -877,17 +893,10 @@ def _load_suggestions(
             entry = _entry_name(body, f"{group}[{i}]")
             if not isinstance(body, dict):
                 raise ContentError(SUGGESTIONS_FILE, entry, "must be a mapping with id, text, ...")
-            _check_keys(SUGGESTIONS_FILE, entry, body, _SUGGESTION_KEYS)
-            sid = _unique_id(SUGGESTIONS_FILE, entry, body, seen)
-            text = require_text(SUGGESTIONS_FILE, sid, body.get("text"))
-            if len(text) > SUGGESTION_MAX_CHARS:
-                raise ContentError(
-                    SUGGESTIONS_FILE,
-                    sid,
-                    f"is {len(text)} characters; keep example messages under "
-                    f"{SUGGESTION_MAX_CHARS}",
-                )
-            sources = check_sources(SUGGESTIONS_FILE, sid, body.get("sources"), known)
+            model = validate_entry(SUGGESTIONS_FILE, entry, _SuggestionModel, body)
+            sid = _unique_id(SUGGESTIONS_FILE, model.id, seen)
+            text = model.text
+            sources = check_sources(SUGGESTIONS_FILE, sid, model.sources, known)
             items.append(Suggestion(sid, group, text, sources))
         out[group] = tuple(items)
     return out
