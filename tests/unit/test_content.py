@@ -220,3 +220,11 @@ def test_an_own_entry_that_does_not_say_so_fails_naming_the_file_and_entry():
 def test_an_entry_with_no_source_fails_naming_the_file_and_entry():
     with pytest.raises(ContentError, match=r"^rules.yaml: some-rule: sources"):
         validate_entry("rules.yaml", "some-rule", Cited, {"text": "Hi."}, known=load_sources())
+
+
+def test_the_texts_for_asking_the_safety_question_again_are_there_and_gentle():
+    texts = load_texts()
+    question = texts.render("advice_more.ask_safety_again")
+    assert "skip" in question and "?" in question
+    for choice in ("ask_safety_yes", "ask_safety_no", "ask_safety_skip"):
+        assert texts.render(f"advice_more.{choice}")
