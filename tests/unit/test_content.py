@@ -228,3 +228,12 @@ def test_the_texts_for_asking_the_safety_question_again_are_there_and_gentle():
     assert "skip" in question and "?" in question
     for choice in ("ask_safety_yes", "ask_safety_no", "ask_safety_skip"):
         assert texts.render(f"advice_more.{choice}")
+
+
+def test_an_intake_option_without_a_label_fails_naming_the_step_and_option(content_copy):
+    path = content_copy / "intake.yaml"
+    text = path.read_text()
+    assert '"22": {label: "22:00", words: []}' in text
+    path.write_text(text.replace('"22": {label: "22:00", words: []}', '"22": {words: []}'))
+    with pytest.raises(ContentError, match=r"^intake.yaml: checkin_hour.options.22: label"):
+        load_intake(content_copy)
