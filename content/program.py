@@ -32,18 +32,21 @@ from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
 from content.loader import (
     CONTENT_DIR,
     ContentError,
+    NonEmpty,
     Source,
     check_sources,
     load_sources,
     read_yaml,
     require_text,
+    validate_entry,
 )
 from content.vocab import DEFAULT_NO_CONTACT_DAYS, NO_CONTACT_DAYS_RANGE, Shared
 
@@ -358,6 +361,32 @@ def _load_phases(directory: Path, known: Mapping[str, Source]) -> dict[str, Phas
     return phases
 
 
+def _placeholders_known(text: str, info: ValidationInfo) -> str:
+    """A template field: only the known {placeholders} (see PLACEHOLDERS)."""
+    try:
+        names = {n for _, n, _, _ in string.Formatter().parse(text) if n is not None}
+    except ValueError as exc:
+        raise ValueError(f"bad placeholder in '{info.field_name}' ({exc})") from None
+    unknown = sorted(names - PLACEHOLDERS)
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}} in '{info.field_name}'")
+    return text
+
+
+Template = Annotated[NonEmpty, AfterValidator(_placeholders_known)]
+
+
+class _LessonModel(BaseModel):
+    """One daily lesson: one idea, one small action, and its sources."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: NonEmpty
+    idea: Template
+    action: Template
+    sources: Any = None
+
+
 def _load_lessons(
     pid: str, raw: Any, lesson_home: dict[str, str], known: Mapping[str, Source]
 ) -> tuple[Lesson, ...]:
@@ -375,10 +404,9 @@ def _load_lessons(
         if lid in lesson_home:
             raise ContentError(FILE, where, f"lesson id is used twice (also in {lesson_home[lid]})")
         lesson_home[lid] = pid
-        _check_keys(FILE, where, body, ("id", "idea", "action", "sources"))
-        idea = _text(FILE, where, body.get("idea"), "idea")
-        action = _text(FILE, where, body.get("action"), "action")
-        sources = check_sources(FILE, where, body.get("sources"), known)
+        lesson = validate_entry(FILE, where, _LessonModel, body)
+        idea, action = lesson.idea, lesson.action
+        sources = check_sources(FILE, where, lesson.sources, known)
         if idea.casefold() in ideas:
             raise ContentError(FILE, where, f"repeats the idea of lesson {ideas[idea.casefold()]}")
         ideas[idea.casefold()] = lid
