@@ -28,17 +28,21 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from content.loader import (
     CONTENT_DIR,
     ContentError,
+    NonEmpty,
     Source,
     check_sources,
     load_sources,
     read_sections,
     read_yaml,
     require_text,
+    validate_entry,
 )
 from content.vocab import DEFAULT_NO_CONTACT_DAYS, NO_CONTACT_DAYS_RANGE, Goal, Shared, WhoEnded
 
@@ -363,7 +367,6 @@ LADDER: tuple[Step, ...] = (
     Step("undecided", "decide-if-you-really-want-them-back", "wait"),
     Step("checklist", "readiness-checklist-first", "wait"),
     Step("not-steady", "reach-out-from-a-steady-place", "wait"),
-    Step("unknown-history", "be-honest-about-how-it-was", "wait"),
     Step("reach-out", "first-message-light", "reach_out", ("first_message",)),
 )
 
@@ -414,12 +417,32 @@ class Suggestion:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """The answer. `reasons` lead with the deciding rule, then the supporting ones in rulebook
+    order, so the first one or two are the strongest (`top_reasons`).
+
+    `ask_safety_again` is true when the verdict is to reach out but the person skipped the
+    question about abuse or cheating: the service asks it once more, gently, before they send
+    anything. A skipped answer never blocks reaching out for good."""
+
     decision: str
     days_left: int | None
     headline: str
     reasons: tuple[Reason, ...]
     sources_differ: tuple[Note, ...]
     suggested_messages: tuple[str, ...]
+    ask_safety_again: bool = False
+
+    def top_reasons(self, n: int = 2) -> tuple[Reason, ...]:
+        """The `n` strongest reasons: what a short, phone-sized first message shows."""
+        return self.reasons[:n]
+
+    def other_reasons(self, n: int = 2) -> tuple[Reason, ...]:
+        """Everything after `top_reasons(n)`: for a "Why?" / "More" follow-up."""
+        return self.reasons[n:]
+
+    def top_sources(self, n: int = 2) -> tuple[str, ...]:
+        """Source ids of the top `n` reasons, each once, in order."""
+        return tuple(dict.fromkeys(s for r in self.top_reasons(n) for s in r.sources))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -673,33 +696,64 @@ def advise(
         headline = headline.format(
             days_left_text=_days_text(days_left or 0), no_contact_days=no_contact_days
         )
-    return Verdict(plan.decision, days_left, headline, plan.reasons, plan.notes, plan.suggestions)
+    ask_again = plan.decision == "reach_out" and situation.abuse_or_repeated_cheating is None
+    return Verdict(
+        plan.decision,
+        days_left,
+        headline,
+        plan.reasons,
+        plan.notes,
+        plan.suggestions,
+        ask_safety_again=ask_again,
+    )
 
 
 # --- Loading and validating ----------------------------------------------------------------------
 
-_RULE_KEYS = frozenset({"id", "applies_when", "show_with", "text", "sources"})
-_NOTE_KEYS = frozenset({"id", "topic", "applies_when", "show_with", "sides"})
-_SIDE_KEYS = frozenset({"text", "sources"})
-_SUGGESTION_KEYS = frozenset({"id", "text", "sources"})
-_SECTIONS = ("rules", "headlines", "sources_differ")
+
 SUGGESTION_MAX_CHARS = 200
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _RuleModel(_Entry):
+    id: NonEmpty
+    applies_when: Any = Field(...)
+    show_with: Any = None
+    text: NonEmpty
+    sources: Any = None
+
+
+class _SideModel(_Entry):
+    text: NonEmpty
+    sources: Any = None
+
+
+class _NoteModel(_Entry):
+    id: NonEmpty
+    topic: NonEmpty
+    applies_when: Any = Field(...)
+    show_with: Any = None
+    sides: Annotated[list[dict[str, Any]], Field(min_length=2)]
+
+
+class _SuggestionModel(_Entry):
+    id: NonEmpty
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SUGGESTION_MAX_CHARS)
+    ]
+    sources: Any = None
+
+
+_SECTIONS = ("rules", "headlines", "sources_differ")
 
 
 def _entry_name(raw: Any, fallback: str) -> str:
     if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"].strip():
         return raw["id"].strip()
     return fallback
-
-
-def _check_keys(file: str, entry: str, raw: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = sorted(map(str, set(raw) - allowed))
-    if unknown:
-        raise ContentError(
-            file,
-            entry,
-            f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
-        )
 
 
 def _show_with(file: str, entry: str, raw: Any, *, default: frozenset[str]) -> frozenset[str]:
@@ -719,8 +773,7 @@ def _show_with(file: str, entry: str, raw: Any, *, default: frozenset[str]) -> f
     return frozenset(raw)
 
 
-def _unique_id(file: str, entry: str, raw: dict[str, Any], seen: set[str]) -> str:
-    rid = require_text(file, entry, raw.get("id"), "id")
+def _unique_id(file: str, rid: str, seen: set[str]) -> str:
     if rid in seen:
         raise ContentError(file, rid, "duplicate id")
     seen.add(rid)
@@ -739,14 +792,12 @@ def _load_rules(
         entry = _entry_name(body, f"rules[{i}]")
         if not isinstance(body, dict):
             raise ContentError(RULES_FILE, entry, "must be a mapping with id, text, sources, ...")
-        _check_keys(RULES_FILE, entry, body, _RULE_KEYS)
-        rid = _unique_id(RULES_FILE, entry, body, seen)
-        text = require_text(RULES_FILE, rid, body.get("text"))
-        sources = check_sources(RULES_FILE, rid, body.get("sources"), known)
-        if "applies_when" not in body:
-            raise ContentError(RULES_FILE, rid, "'applies_when' is missing")
-        rule_boxes = _compile_condition(RULES_FILE, rid, body["applies_when"])
-        show_with = _show_with(RULES_FILE, rid, body.get("show_with"), default=frozenset())
+        model = validate_entry(RULES_FILE, entry, _RuleModel, body)
+        rid = _unique_id(RULES_FILE, model.id, seen)
+        text = model.text
+        sources = check_sources(RULES_FILE, rid, model.sources, known)
+        rule_boxes = _compile_condition(RULES_FILE, rid, model.applies_when)
+        show_with = _show_with(RULES_FILE, rid, model.show_with, default=frozenset())
         rules[rid] = Rule(
             rid, text, sources, show_with, Reason(rid, text, sources), _freeze(rule_boxes)
         )
@@ -795,28 +846,21 @@ def _load_notes(raw: Any, known: Mapping[str, Source]) -> list[tuple[_NoteEntry,
         entry = _entry_name(body, f"sources_differ[{i}]")
         if not isinstance(body, dict):
             raise ContentError(RULES_FILE, entry, "must be a mapping with id, topic, sides, ...")
-        _check_keys(RULES_FILE, entry, body, _NOTE_KEYS)
-        nid = _unique_id(RULES_FILE, entry, body, seen)
-        topic = require_text(RULES_FILE, nid, body.get("topic"), "topic")
-        raw_sides = body.get("sides")
-        if not isinstance(raw_sides, list) or len(raw_sides) < 2:
-            raise ContentError(RULES_FILE, nid, "'sides' must list at least two sides")
+        model = validate_entry(RULES_FILE, entry, _NoteModel, body)
+        nid = _unique_id(RULES_FILE, model.id, seen)
+        topic = model.topic
         sides = []
-        for j, side in enumerate(raw_sides):
+        for j, side in enumerate(model.sides):
             side_entry = f"{nid}.sides[{j}]"
-            if not isinstance(side, dict):
-                raise ContentError(RULES_FILE, side_entry, "must be a mapping with text, sources")
-            _check_keys(RULES_FILE, side_entry, side, _SIDE_KEYS)
+            side_model = validate_entry(RULES_FILE, side_entry, _SideModel, side)
             sides.append(
                 Side(
-                    require_text(RULES_FILE, side_entry, side.get("text")),
-                    check_sources(RULES_FILE, side_entry, side.get("sources"), known),
+                    side_model.text,
+                    check_sources(RULES_FILE, side_entry, side_model.sources, known),
                 )
             )
-        if "applies_when" not in body:
-            raise ContentError(RULES_FILE, nid, "'applies_when' is missing")
-        note_boxes = _compile_condition(RULES_FILE, nid, body["applies_when"])
-        show_with = _show_with(RULES_FILE, nid, body.get("show_with"), default=every)
+        note_boxes = _compile_condition(RULES_FILE, nid, model.applies_when)
+        show_with = _show_with(RULES_FILE, nid, model.show_with, default=every)
         note = Note(nid, topic, tuple(sides))
         notes.append((_NoteEntry(note, show_with, _freeze(note_boxes)), note_boxes))
     return notes
@@ -849,17 +893,10 @@ def _load_suggestions(
             entry = _entry_name(body, f"{group}[{i}]")
             if not isinstance(body, dict):
                 raise ContentError(SUGGESTIONS_FILE, entry, "must be a mapping with id, text, ...")
-            _check_keys(SUGGESTIONS_FILE, entry, body, _SUGGESTION_KEYS)
-            sid = _unique_id(SUGGESTIONS_FILE, entry, body, seen)
-            text = require_text(SUGGESTIONS_FILE, sid, body.get("text"))
-            if len(text) > SUGGESTION_MAX_CHARS:
-                raise ContentError(
-                    SUGGESTIONS_FILE,
-                    sid,
-                    f"is {len(text)} characters; keep example messages under "
-                    f"{SUGGESTION_MAX_CHARS}",
-                )
-            sources = check_sources(SUGGESTIONS_FILE, sid, body.get("sources"), known)
+            model = validate_entry(SUGGESTIONS_FILE, entry, _SuggestionModel, body)
+            sid = _unique_id(SUGGESTIONS_FILE, model.id, seen)
+            text = model.text
+            sources = check_sources(SUGGESTIONS_FILE, sid, model.sources, known)
             items.append(Suggestion(sid, group, text, sources))
         out[group] = tuple(items)
     return out

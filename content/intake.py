@@ -10,8 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from dateutil import parser as dateparser
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from content.loader import CONTENT_DIR, ContentError, read_yaml, require_text
+from content.loader import (
+    CONTENT_DIR,
+    ContentError,
+    NonEmpty,
+    read_yaml,
+    require_text,
+    validate_entry,
+)
 
 FILE = "intake.yaml"
 STEP_ORDER = (
@@ -82,27 +90,51 @@ def load_intake(directory: Path = CONTENT_DIR) -> Mapping[str, Question]:
         body = raw[key]
         if not isinstance(body, dict):
             raise ContentError(FILE, key, "must be a mapping")
+        model = validate_entry(FILE, key, _QuestionModel, body)
         options = []
-        for value, opt in (body.get("options") or {}).items():
+        for value, opt in model.options.items():
             entry = f"{key}.options.{value}"
             if not isinstance(opt, dict):
                 raise ContentError(FILE, entry, "must have a label")
-            label = require_text(FILE, entry, opt.get("label"), "label")
-            words = frozenset(normalise(str(w)) for w in opt.get("words") or [])
-            options.append(Option(str(value), label, words))
-        extras = {k: v for k, v in body.items() if k not in {"label", "ask", "invalid", "options"}}
-        for name, value in extras.items():
-            if isinstance(value, str):
-                require_text(FILE, f"{key}.{name}", value, name)
+            option = validate_entry(FILE, entry, _OptionModel, opt)
+            words = frozenset(normalise(str(w)) for w in option.words)
+            options.append(Option(str(value), option.label, words))
+        extras = dict(model.model_extra or {})
         questions[key] = Question(
             key=key,
-            label=require_text(FILE, key, body.get("label"), "label"),
-            ask=require_text(FILE, key, body.get("ask"), "ask"),
-            invalid=require_text(FILE, key, body.get("invalid"), "invalid"),
+            label=model.label,
+            ask=model.ask,
+            invalid=model.invalid,
             options=tuple(options),
             extras=extras,
         )
     return questions
+
+
+class _OptionModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    label: NonEmpty
+    words: list[Any] = []
+
+
+class _QuestionModel(BaseModel):
+    """One intake step: label, ask and invalid are required texts; any other field is an extra
+    text the step uses (a non-empty text when it is text at all)."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    label: NonEmpty
+    ask: NonEmpty
+    invalid: NonEmpty
+    options: dict[Any, Any] = {}
+
+    @model_validator(mode="after")
+    def _extras_are_not_blank(self) -> _QuestionModel:
+        for name, value in (self.model_extra or {}).items():
+            if isinstance(value, str) and not value.strip():
+                raise ValueError(f"'{name}' must be a non-empty text")
+        return self
 
 
 # --- typed answers -----------------------------------------------------------------------------

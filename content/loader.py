@@ -12,11 +12,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 CONTENT_DIR = Path(__file__).resolve().parent
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+M = TypeVar("M", bound=BaseModel)
 
 
 class ContentError(ValueError):
@@ -67,12 +80,32 @@ def require_text(file: str, entry: str, value: Any, field: str = "text") -> str:
 
 # --- Sources -----------------------------------------------------------------------------------
 
+OWN = "own"  # the pseudo-source that marks the coach's own default or rule
 
-@dataclass(frozen=True, slots=True)
-class Source:
+
+class Source(BaseModel):
+    """One article (or `own`) as sources.yaml describes it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
     id: str
-    title: str
-    short: str
+    title: NonEmpty
+    short: NonEmpty
+    kind: Literal["article", "own"]
+    author: NonEmpty | None = None
+    date: NonEmpty | None = None
+
+
+def validate_entry(file: str, entry: str, model: type[M], data: Any, **context: Any) -> M:
+    """Validate one YAML entry with a pydantic model; a failure names the file, the entry and
+    the first bad field (as `ContentError`)."""
+    try:
+        return model.model_validate(data, context=context or None)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        problem = err["msg"].removeprefix("Value error, ")
+        raise ContentError(file, entry, f"{where}: {problem}" if where else problem) from None
 
 
 @cache
@@ -80,29 +113,68 @@ def load_sources(directory: Path = CONTENT_DIR) -> Mapping[str, Source]:
     raw = read_yaml("sources.yaml", directory)
     if not isinstance(raw, dict):
         raise ContentError("sources.yaml", "-", "must map source ids to titles")
-    return {
-        sid: Source(
-            id=sid,
-            title=require_text("sources.yaml", sid, (body or {}).get("title"), "title"),
-            short=require_text("sources.yaml", sid, (body or {}).get("short"), "short"),
-        )
+    out = {
+        str(sid): validate_entry("sources.yaml", str(sid), Source, {"id": str(sid), **(body or {})})
         for sid, body in raw.items()
     }
+    if OWN not in out or out[OWN].kind != "own":
+        raise ContentError("sources.yaml", OWN, "must be present, with kind: own")
+    return out
+
+
+def articles(directory: Path = CONTENT_DIR) -> tuple[Source, ...]:
+    """The articles (not `own`), in file order."""
+    return tuple(s for s in load_sources(directory).values() if s.kind == "article")
+
+
+class Cited(BaseModel):
+    """Any rule, lesson, note side, prompt or template: it names at least one known source, and
+    when one of them is `own`, its words say so (they mention "the coach"), so a person can tell
+    the coach's own defaults from the articles'. Other fields are left to the entry's own loader.
+    Validate with context {"known": <load_sources()>}."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sources: Annotated[list[str], Field(min_length=1)]
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_id_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _known_and_labelled(self, info: ValidationInfo) -> Cited:
+        known = (info.context or {}).get("known") or load_sources()
+        unknown = [s for s in self.sources if s not in known]
+        if unknown:
+            raise ValueError(f"unknown source id(s): {', '.join(map(str, unknown))}")
+        if len(set(self.sources)) != len(self.sources):
+            raise ValueError("names a source twice")
+        if OWN in self.sources:
+            extra = self.model_extra or {}
+            words = " ".join(str(extra.get(k, "")) for k in OWN_LABEL_FIELDS)
+            if words.strip() and "coach" not in words.lower():
+                raise ValueError(
+                    "cites 'own' but its words don't say it is the coach's own (and why)"
+                )
+        return self
+
+
+# The fields that carry an entry's words, where an `own` entry must say it is the coach's own.
+OWN_LABEL_FIELDS = ("text", "idea", "action", "follow_up", "goal")
 
 
 def check_sources(
     file: str, entry: str, ids: Any, known: Mapping[str, Source] | None = None
 ) -> tuple[str, ...]:
-    """Validate an entry's `sources` list: at least one id, every id known."""
+    """Validate an entry's `sources` list: at least one id, every id known (`own` included)."""
     known = load_sources() if known is None else known
-    if isinstance(ids, str):
-        ids = [ids]
-    if not isinstance(ids, list) or not ids:
-        raise ContentError(file, entry, "names no source (add 'sources: [id, ...]')")
-    unknown = [s for s in ids if s not in known]
-    if unknown:
-        raise ContentError(file, entry, f"unknown source id(s): {', '.join(map(str, unknown))}")
-    return tuple(ids)
+    if ids is None or ids == []:
+        raise ContentError(
+            file, entry, "names no source (add 'sources: [id, ...]', or [own] for the coach's own)"
+        )
+    cited = validate_entry(file, entry, Cited, {"sources": ids}, known=known)
+    return tuple(cited.sources)
 
 
 def source_names(ids: Iterable[str]) -> str:
@@ -197,3 +269,26 @@ def _load_text_file(name: str, directory: Path, entries: dict[str, Text]) -> Non
             entries[text_id] = Text(text_id, template, fields)
 
     walk("", raw)
+
+
+def render_sources(texts: Texts) -> str:
+    """The /sources message: the five articles by title (author and date where the article
+    names them), how the "From:" line reads, and how the coach's own defaults are marked."""
+    items = []
+    for src in articles():
+        details = ", ".join(d for d in (src.author, src.date) if d)
+        byline = " " + texts.render("sources.byline", details=details) if details else ""
+        items.append(
+            texts.render("sources.item", title=src.title, byline=Markup(byline), short=src.short)
+        )
+    return "\n".join(
+        [
+            texts.render("sources.title"),
+            texts.render("sources.intro"),
+            "",
+            *items,
+            "",
+            texts.render("sources.own"),
+            texts.render("sources.differ"),
+        ]
+    )

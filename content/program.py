@@ -32,18 +32,21 @@ from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
 from content.loader import (
     CONTENT_DIR,
     ContentError,
+    NonEmpty,
     Source,
     check_sources,
     load_sources,
     read_yaml,
     require_text,
+    validate_entry,
 )
 from content.vocab import DEFAULT_NO_CONTACT_DAYS, NO_CONTACT_DAYS_RANGE, Shared
 
@@ -69,7 +72,7 @@ MAX_PROMPT_ID = 64  # JournalEntry.prompt_id
 # open: you are in touch again and their answers move things; together: back together.
 CONTACT_MODES = ("distance", "open", "together")
 GATE_KINDS = ("no_contact_days", "days", "checklist", "decision", "ex_answer")
-GATE_SETTINGS = ("next", "next_when_shared", "retry_after_days", "tries")
+GATE_SETTINGS = ("next", "next_when_shared", "retry_after_days", "tries", "why")
 CHOSEN = "chosen"  # no_contact_days: the person's own chosen length
 NO_GATE = "none"
 
@@ -142,6 +145,9 @@ class Gate:
     ex_answer: tuple[str, ...] = ()
     retry_after_days: int | None = None
     tries: int | None = None
+    # Where a fixed number of days comes from: an article, or the coach's own default and why.
+    why: str | None = None
+    why_sources: tuple[str, ...] = ()
 
     @property
     def final(self) -> bool:
@@ -355,6 +361,32 @@ def _load_phases(directory: Path, known: Mapping[str, Source]) -> dict[str, Phas
     return phases
 
 
+def _placeholders_known(text: str, info: ValidationInfo) -> str:
+    """A template field: only the known {placeholders} (see PLACEHOLDERS)."""
+    try:
+        names = {n for _, n, _, _ in string.Formatter().parse(text) if n is not None}
+    except ValueError as exc:
+        raise ValueError(f"bad placeholder in '{info.field_name}' ({exc})") from None
+    unknown = sorted(names - PLACEHOLDERS)
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}} in '{info.field_name}'")
+    return text
+
+
+Template = Annotated[NonEmpty, AfterValidator(_placeholders_known)]
+
+
+class _LessonModel(BaseModel):
+    """One daily lesson: one idea, one small action, and its sources."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: NonEmpty
+    idea: Template
+    action: Template
+    sources: Any = None
+
+
 def _load_lessons(
     pid: str, raw: Any, lesson_home: dict[str, str], known: Mapping[str, Source]
 ) -> tuple[Lesson, ...]:
@@ -372,10 +404,9 @@ def _load_lessons(
         if lid in lesson_home:
             raise ContentError(FILE, where, f"lesson id is used twice (also in {lesson_home[lid]})")
         lesson_home[lid] = pid
-        _check_keys(FILE, where, body, ("id", "idea", "action", "sources"))
-        idea = _text(FILE, where, body.get("idea"), "idea")
-        action = _text(FILE, where, body.get("action"), "action")
-        sources = check_sources(FILE, where, body.get("sources"), known)
+        lesson = validate_entry(FILE, where, _LessonModel, body)
+        idea, action = lesson.idea, lesson.action
+        sources = check_sources(FILE, where, lesson.sources, known)
         if idea.casefold() in ideas:
             raise ContentError(FILE, where, f"repeats the idea of lesson {ideas[idea.casefold()]}")
         ideas[idea.casefold()] = lid
@@ -435,6 +466,19 @@ def _load_gate(pid: str, raw: Any) -> Gate:
             raise ContentError(FILE, entry, "'retry_after_days' needs an 'ex_answer' gate")
         retry = _positive_int(FILE, entry, retry, "retry_after_days")
         tries = _positive_int(FILE, entry, tries, "tries")
+    # Every fixed number of days a gate states says where it comes from.
+    fixed = isinstance(no_contact_days, int) or days is not None or retry is not None
+    why, why_sources = None, ()
+    raw_why = raw.get("why")
+    if fixed and raw_why is None:
+        raise ContentError(
+            FILE, entry, "states a fixed number of days: add 'why' with text and sources"
+        )
+    if raw_why is not None:
+        if not isinstance(raw_why, dict):
+            raise ContentError(FILE, entry, "'why' must be a mapping with text and sources")
+        why = require_text(FILE, f"{entry}.why", raw_why.get("text"))
+        why_sources = check_sources(FILE, f"{entry}.why", raw_why.get("sources"))
     return Gate(
         requires=requires,
         next=nxt,
@@ -446,6 +490,8 @@ def _load_gate(pid: str, raw: Any) -> Gate:
         ex_answer=answers,
         retry_after_days=retry,
         tries=tries,
+        why=why,
+        why_sources=why_sources,
     )
 
 

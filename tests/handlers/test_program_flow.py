@@ -145,7 +145,7 @@ async def test_today_gives_one_idea_one_small_action_and_its_sources(person):
     assert lesson.startswith("Today · Stop chasing, day 1")
     assert "An urge to text them is a wave" in lesson
     assert "One small thing for today: When the urge comes today" in lesson
-    assert "From: Five steps, Walk away" in lesson
+    assert "From: Walk away, the coach's own default" in lesson
 
 
 async def test_the_healing_lessons_take_turns_with_no_contact(person, clock):
@@ -168,7 +168,7 @@ async def test_phase_says_where_you_are_what_comes_next_and_what_the_gate_needs(
     assert "You're here: No contact · day 10 of this step, day 10 of your plan" in view
     assert "What opens the next step — Heal and rebuild yourself" in view
     assert "Days without reaching out: 12 of 30" in view
-    assert "From: Five steps, Proven steps, Walk away" in view
+    assert "From: Five steps, Proven steps" in view
 
 
 async def test_someone_away_for_weeks_passes_every_open_gate_at_once(person, clock):

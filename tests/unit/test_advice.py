@@ -94,7 +94,39 @@ def situation_grid() -> list[Situation]:
     return rows
 
 
-GRID = situation_grid()
+def reach_out_grid() -> list[Situation]:
+    """Situations past no contact, checklist done, around calm: where reaching out can happen,
+    varied in every field that may still stop it (the safety answer skipped, sadness, a date,
+    sharing a home, the hour, the reason)."""
+    rows = []
+    axes = itertools.product(
+        ["calm", "sad", "anxious", None],
+        [None, *REASONS_TO_TEXT],
+        [False, None, True],
+        [None, 12, 23],
+        [False, True],
+        [30, 60],
+    )
+    for i, (feeling, reason, abuse, hour, dating, days) in enumerate(axes):
+        rows.append(
+            Situation(
+                days_since_breakup=days,
+                who_ended=(None, *WHO_ENDED)[i % 4],
+                shared=frozenset(SHARED[: i % 2]),
+                abuse_or_repeated_cheating=abuse,
+                goal="get_back",
+                reason_to_text=reason,
+                feeling=feeling,
+                local_hour=hour,
+                readiness_checklist_done=True,
+                they_are_dating=dating,
+                rash_fight_breakup=i % 5 == 0,
+            )
+        )
+    return rows
+
+
+GRID = situation_grid() + reach_out_grid()
 
 
 # --- Parsing -------------------------------------------------------------------------------------
@@ -300,11 +332,12 @@ def test_no_coaching_towards_getting_back_appears_beside_abuse():
         "keep-affection-in-reserve",
         "no-begging-or-pity",
     }
-    for s in GRID:
-        if s.abuse_or_repeated_cheating and s.feeling != "crisis":
-            v = advise(s)
-            assert v.reasons[0].rule == LET_GO
-            assert not strategic & set(rules_of(v)), s
+    abused = [s for s in GRID if s.abuse_or_repeated_cheating and s.feeling != "crisis"]
+    assert len(abused) >= 100
+    for s in abused:
+        v = advise(s)
+        assert v.reasons[0].rule == LET_GO
+        assert not strategic & set(rules_of(v)), s
 
 
 # --- When they write first -----------------------------------------------------------------------
@@ -566,11 +599,32 @@ def test_reaching_out_needs_you_to_feel_steady_and_an_unsaid_feeling_is_not_calm
     assert rules_of(v)[0] == "reach-out-from-a-steady-place"
 
 
-def test_an_unsaid_history_of_abuse_waits_for_an_honest_look():
+def test_a_skipped_safety_answer_still_reaches_out_and_asks_the_question_once_more():
     data = {k: v for k, v in READY.items() if k != "abuse_or_repeated_cheating"}
     v = verdict(**data)
-    assert v.decision == "wait"
-    assert rules_of(v)[0] == "be-honest-about-how-it-was"
+    assert v.decision == "reach_out"
+    assert v.ask_safety_again is True
+    assert "be-honest-about-how-it-was" in rules_of(v)
+
+
+def test_a_safety_answer_given_as_no_does_not_ask_again():
+    v = ready()
+    assert v.decision == "reach_out"
+    assert v.ask_safety_again is False
+    assert "be-honest-about-how-it-was" not in rules_of(v)
+
+
+def test_the_ask_again_flag_stays_out_of_the_command_line_fields():
+    data = {k: v for k, v in READY.items() if k != "abuse_or_repeated_cheating"}
+    assert "ask_safety_again" not in verdict(**data).to_dict()
+
+
+def test_only_a_reach_out_verdict_asks_the_safety_question_again():
+    asked = [s for s in GRID if advise(s).ask_safety_again]
+    assert asked
+    for s in asked:
+        assert advise(s).decision == "reach_out"
+        assert s.abuse_or_repeated_cheating is None
 
 
 def test_being_unsure_waits_until_you_have_decided():
@@ -607,7 +661,48 @@ def test_reaching_out_while_they_date_comes_with_care():
     assert "if-theyre-dating-someone" in rules_of(v)
     assert "dont-pry-into-their-love-life" in rules_of(v)
     note = next(n for n in v.sources_differ if n.id == "while-they-date")
-    assert {s for side in note.sides for s in side.sources} == {"six-steps", "five-steps"}
+    assert {s for side in note.sides for s in side.sources} == {"six-steps", "five-steps", "own"}
+
+
+REJECTED_TACTIC_NOTES = {
+    "jealousy-tactics": "jealousy",
+    "while-they-date": "jealous",
+    "hearing-no": "maybe",
+}
+
+
+@pytest.mark.parametrize("note_id", sorted(REJECTED_TACTIC_NOTES))
+def test_a_rejected_tactic_says_why_in_one_sentence_on_honesty_or_respect(note_id):
+    note = next(n for n in load_rulebook().notes if n.id == note_id)
+    own = [side for side in note.sides if side.sources == ("own",)]
+    assert len(own) == 1, note_id
+    text = own[0].text.lower()
+    assert REJECTED_TACTIC_NOTES[note_id] in text
+    assert "honest" in text or "respect" in text
+
+
+def test_the_jealousy_rule_speaks_to_honesty_as_well_as_to_what_works():
+    rule = load_rulebook().rules["no-jealousy-games"]
+    assert "backfires" in rule.text and "honesty" in rule.text
+
+
+def test_a_second_message_after_silence_shows_where_the_articles_differ():
+    v = ready(unanswered_messages_you_sent=1)
+    assert v.decision == "do_not_text"
+    note = next(n for n in v.sources_differ if n.id == "a-second-message-after-silence")
+    assert [side.sources for side in note.sides] == [("five-steps",), ("ten-steps",)]
+
+
+@pytest.mark.parametrize("decision_fields", [{}, {"readiness_checklist_done": False}])
+def test_who_moves_first_is_shown_once_no_contact_is_done(decision_fields):
+    v = ready(**decision_fields)
+    assert "who-moves-first" in notes_of(v)
+    note = next(n for n in v.sources_differ if n.id == "who-moves-first")
+    assert "give-him-the-breakup" in note.sides[0].sources
+
+
+def test_who_moves_first_is_not_shown_during_no_contact():
+    assert "who-moves-first" not in notes_of(ready(days_since_breakup=5))
 
 
 # --- The quick repair after a rash fight ---------------------------------------------------------
@@ -659,16 +754,43 @@ def test_the_quick_repair_needs_everything_else_to_be_right(change):
     assert verdict(**{**RASH, "days_since_breakup": 2, **change}).decision != "reach_out"
 
 
-def test_an_unsaid_abuse_answer_does_not_open_the_quick_repair():
+def test_an_unsaid_abuse_answer_opens_the_quick_repair_but_asks_once_more():
     data = {k: v for k, v in RASH.items() if k != "abuse_or_repeated_cheating"}
-    assert verdict(**data, days_since_breakup=2).decision == "wait"
+    v = verdict(**data, days_since_breakup=2)
+    assert v.decision == "reach_out"
+    assert v.ask_safety_again is True
+
+
+@pytest.mark.parametrize("reason", [None, "miss_them", "check_on_them", "ask_to_get_back"])
+@pytest.mark.parametrize("feeling", ["calm", "sad"])
+@pytest.mark.parametrize("days", [1, 2, 5])
+def test_the_quick_repair_fires_in_its_window_whatever_the_stated_reason(reason, feeling, days):
+    fields = {**RASH, "feeling": feeling, "days_since_breakup": days}
+    if reason is None:
+        del fields["reason_to_text"]
+    else:
+        fields["reason_to_text"] = reason
+    v = verdict(**fields)
+    assert v.decision == "reach_out"
+    assert rules_of(v)[0] == "quick-repair-after-a-rash-fight"
+
+
+@pytest.mark.parametrize("reason", [None, "apologise", "miss_them"])
+def test_on_the_day_of_a_rash_fight_the_advice_is_a_short_wait(reason):
+    fields = {**RASH, "days_since_breakup": 0}
+    fields.pop("reason_to_text")
+    if reason:
+        fields["reason_to_text"] = reason
+    v = verdict(**fields)
+    assert v.decision == "wait"
+    assert rules_of(v)[0] == "let-a-rash-fight-cool-first"
 
 
 # --- Properties of every verdict -----------------------------------------------------------------
 
 
-def test_every_decision_value_is_reachable():
-    assert {advise(s).decision for s in GRID} | {ready().decision} == set(DECISIONS)
+def test_every_decision_value_is_reachable_within_the_grid():
+    assert {advise(s).decision for s in GRID} == set(DECISIONS)
 
 
 def test_suggestions_are_empty_whenever_the_decision_is_not_to_text():
@@ -680,12 +802,39 @@ def test_suggestions_are_empty_whenever_the_decision_is_not_to_text():
             assert v.suggested_messages == (), s
 
 
-def test_reaching_out_only_happens_when_abuse_is_ruled_out_and_you_want_them_back():
-    for s in GRID:
-        if advise(s).decision == "reach_out":
-            assert s.abuse_or_repeated_cheating is False
-            assert s.goal == "get_back"
-            assert s.feeling in ("calm", "sad")
+def test_reaching_out_only_happens_when_abuse_is_not_reported_and_you_want_them_back():
+    reaching = [s for s in GRID if advise(s).decision == "reach_out"]
+    assert len(reaching) >= 20, "the grid must hold reach_out situations for this to test anything"
+    assert any(s.abuse_or_repeated_cheating is None for s in reaching)
+    for s in reaching:
+        assert s.abuse_or_repeated_cheating is not True
+        assert s.goal == "get_back"
+        assert s.feeling in ("calm", "sad")
+        assert advise(s).ask_safety_again is (s.abuse_or_repeated_cheating is None)
+
+
+SHORT_MESSAGE_MAX = 700
+
+
+def short_first_message(v: Verdict) -> str:
+    """What a phone-sized first answer holds: the headline, the two strongest reasons and the
+    names of their sources."""
+    names = ", ".join(load_sources()[s].short for s in v.top_sources(2))
+    lines = [v.headline, *(r.text for r in v.top_reasons(2)), f"From: {names}"]
+    return "\n\n".join(lines)
+
+
+def test_the_short_first_message_fits_a_phone_screen_for_every_grid_situation():
+    longest = max((short_first_message(advise(s)) for s in GRID), key=len)
+    assert len(longest) <= SHORT_MESSAGE_MAX, longest
+
+
+def test_top_and_other_reasons_split_the_reasons_without_losing_any():
+    for s in GRID[::7]:
+        v = advise(s)
+        assert v.top_reasons(2) + v.other_reasons(2) == v.reasons
+        assert v.top_reasons(1) == v.reasons[:1]
+        assert v.top_sources(2) and set(v.top_sources(2)) <= set(load_sources())
 
 
 def test_every_verdict_is_well_formed_and_json_ready():

@@ -134,8 +134,242 @@ def test_there_are_at_least_forty_drafts_and_every_finding_is_tried_both_ways():
     assert len(drafts) >= 40
     draft_rules = {c.rule for c in load_review_book().checks if c.check not in ("phase",
                    "unanswered", "late_night")}  # fmt: skip
-    assert {r for r, _ in TRIGGERS} == draft_rules
-    assert {r for r, _ in LEAVES_ALONE} == draft_rules
+    assert {r for r, _ in TRIGGERS + CATEGORY_TRIGGERS} == draft_rules
+    assert {r for r, _ in LEAVES_ALONE + CATEGORY_LEAVES_ALONE} == draft_rules
+
+
+# --- the pressing and presuming categories: many drafts each way ---------------------------------
+# Each category is matched by general patterns; these drafts are examples, and the categories are
+# re-measured on drafts nobody has seen.
+
+CATEGORY_DRAFTS: dict[str, tuple[list[str], list[str]]] = {
+    "dont-presume-their-feelings": (
+        [
+            "I know you still love me",
+            "I know you still love me, you just won't say it",
+            "Deep down you know we're meant for each other",
+            "Admit it, you miss me too",
+            "Stop pretending you don't care about me",
+            "You still have feelings for me, I can tell",
+            "I can tell you're not over me",
+            "You're just scared of how you feel",
+            "We both know you regret leaving",
+            "You must miss me by now",
+            "You're obviously still in love with me",
+            "I bet you're missing me right now",
+            "You're lying to yourself if you say it's over",
+            "I know how you really feel about me",
+            "You clearly miss me, your friends said as much",
+            "I'm sure you regret it already",
+            "you know you still want me",
+            "Be honest with yourself, you still love me",
+        ],
+        [
+            "I know you're busy this week, no rush on the books",
+            "Hope you're doing well!",
+            "Do you still have my blue jumper?",
+            "I know you have a big exam on Friday, good luck!",
+            "I wonder if you still like that band, they're touring again",
+            "Do you miss the dog? He's been sulking at the door.",
+            "I'm sure you'll smash the interview",
+            "You must try the new bakery on Elm Street, it's amazing",
+            "I can tell the kids had a great weekend with you",
+            "I know you love that show, season three is out",
+            "I bet you're glad the rain finally stopped",
+            "Are you still coming to Sam's birthday on Saturday?",
+            "I know you prefer mornings, so shall we do the handover at 9?",
+            "You probably know this already, but the bins moved to Tuesday",
+            "We both know the landlord is slow, I'll chase him",
+        ],
+    ),
+    "no-threats-or-ultimatums": (
+        [
+            "You'll regret this",
+            "You will regret losing me",
+            "This is your last chance",
+            "Last chance. Answer me or we're done.",
+            "If you don't call me tonight, it's over",
+            "Come back or else",
+            "You'll never see me again after this",
+            "I'm not going to wait forever",
+            "This is the last time I'm asking",
+            "I'll tell everyone what you did",
+            "If you ignore this I'm done for good",
+            "Don't make me come over there",
+            "You have until Friday to decide or I move on",
+            "Take it or leave it",
+            "I'm warning you, don't test me",
+            "I'll post the photos if you don't answer",
+            "Now or never, your choice",
+            "You're going to be sorry you did this",
+        ],
+        [
+            "If you don't need the car on Saturday, I'll pick it up in the morning",
+            "Last night's match was amazing!",
+            "I'll tell the kids you said hi",
+            "If you can't make it Sunday, I'll bring the boxes on Monday instead",
+            "The final episode is on tonight",
+            "I won't be home until 6, so drop them after that",
+            "Is this the last train that stops at your station?",
+            "I'll come over at 5 to collect the kids, if that works",
+            "You'll love the new café on the corner",
+            "If you don't mind, I'll leave the keys with your neighbour",
+            "Take care of yourself this week",
+            "Your sister's party is next Saturday, I'll send a card",
+            "This is the last box of your things, I'll drop it off Sunday",
+            "I'm warning the kids about the icy roads too, stay safe",
+            "You have until the 15th to renew the insurance, just a reminder",
+        ],
+    ),
+    "no-watching-them": (
+        [
+            "I saw you at the pub with her",
+            "Where were you last night?",
+            "Who were you with on Saturday?",
+            "I saw your stories from the party",
+            "I noticed you were online at 3am",
+            "I drove past your place yesterday",
+            "Your car was parked outside her house",
+            "I know where you were last weekend",
+            "Your sister told me you went to Spain",
+            "You were at Jake's last night, weren't you?",
+            "Who's the guy in your latest photo?",
+            "I've been checking your Instagram every day",
+            "I heard you were out with someone new",
+            "I saw that you liked her picture",
+            "Why was your location in town at midnight?",
+            "I spotted you at the station this morning",
+        ],
+        [
+            "Saw a dog just like Biscuit in the park today",
+            "I saw the news about the storm, is your family okay?",
+            "Where should we meet for the handover?",
+            "Who is picking the kids up on Friday?",
+            "I saw your mum at the market, she sends her love",
+            "Where do you want me to leave the boxes?",
+            "I noticed the boiler is making that noise again",
+            "I've been reading the book you lent me, it's great",
+            "Which day works for you for the car?",
+            "I heard the new Radiohead album is out",
+            "I walked past the old café and it's closed now",
+            "Can you send me a photo of the insurance form?",
+            "The kids were at the park all morning, they loved it",
+            "I saw that film you recommended, you were right!",
+            "Where's the spare key kept again?",
+        ],
+    ),
+    "no-jealousy-games": (
+        [
+            "Just so you know, I've been seeing someone",
+            "I've been seeing someone, just so you know",
+            "In case you were wondering, I'm dating again",
+            "A guy at work asked me out today",
+            "Someone at the gym keeps flirting with me",
+            "I'm back on the apps, by the way",
+            "I've been getting so much attention lately",
+            "I won't be single for long",
+            "I've never been happier",
+            "Thought you should know I met someone",
+            "My new boyfriend is taking me to Paris",
+            "I went on a date last night, it was fun",
+            "FYI I'm not single anymore",
+            "Guys keep messaging me since the breakup",
+            "I'm doing amazing without you",
+            "My colleague invited me out to dinner, I said yes",
+        ],
+        [
+            "Just so you know, the bins go out on Tuesday now",
+            "Just letting you know the parcel arrived",
+            "In case you were wondering, the kids got home safe",
+            "I saw our old friends last night, they say hi",
+            "My colleague asked me to cover her shift, so can we swap days?",
+            "Remember our first date at that tiny ramen place? It closed!",
+            "FYI the car insurance is due next week",
+            "I'm back at work on Monday",
+            "Thought you should know your package came to my address",
+            "I've been getting lots of messages from the landlord about the deposit",
+            "I've been doing a pottery class, it's fun",
+            "The date for the school play is the 12th",
+            "Someone called for you about the boiler",
+            "A friend invited me to her wedding in June",
+            "I'm on the rota for Saturday, can you take the kids?",
+        ],
+    ),
+    "dont-demand-explanations": (
+        [
+            "You owe me an explanation",
+            "Tell me why",
+            "I deserve to know why",
+            "I need an explanation",
+            "Just explain yourself",
+            "Give me one good reason",
+            "What was the real reason?",
+            "What did I do wrong?",
+            "Answer me",
+            "I won't stop until you explain",
+            "At least tell me why you left",
+            "Why won't you just explain?",
+            "Can you at least tell me why?",
+            "I'm still waiting for an explanation",
+            "You owe me the truth",
+            "I need to understand why",
+            "WHY???",
+        ],
+        [
+            "Can you tell me what time the kids finish school?",
+            "Thanks for explaining the boiler thing yesterday",
+            "Why don't we do the handover at 5 instead?",
+            "Do you know why the car alarm keeps going off?",
+            "Give me a shout when you're home and I'll drop the box",
+            "I need to know which day works for the handover",
+            "The reason I'm writing is the school trip form",
+            "I finally understand why you loved that book",
+            "Could you send me the answer from the landlord?",
+            "What did the vet say about Biscuit?",
+            "Tell me when you're free to collect your bike",
+            "I owe you twenty quid for the tickets, sending it now",
+            "Answer the door when I knock, I'll have my hands full with the boxes",
+            "What time should I come by?",
+            "Let me know what works for you",
+        ],
+    ),
+}
+
+
+CATEGORY_TRIGGERS = [(rule, d) for rule, (pos, _) in CATEGORY_DRAFTS.items() for d in pos]
+CATEGORY_LEAVES_ALONE = [(rule, d) for rule, (_, neg) in CATEGORY_DRAFTS.items() for d in neg]
+
+
+def test_each_category_has_at_least_fifteen_drafts_each_way():
+    for rule, (pos, neg) in CATEGORY_DRAFTS.items():
+        assert len(set(pos)) >= 15 and len(set(neg)) >= 15, rule
+
+
+@pytest.mark.parametrize(("rule", "draft"), CATEGORY_TRIGGERS)
+def test_a_draft_that_presses_or_presumes_is_told_so(rule, draft):
+    assert rule in rules_of(draft)
+
+
+@pytest.mark.parametrize(("rule", "draft"), CATEGORY_LEAVES_ALONE)
+def test_a_near_miss_draft_is_not_told_so(rule, draft):
+    assert rule not in rules_of(draft)
+
+
+@pytest.mark.parametrize("rule", sorted(CATEGORY_DRAFTS))
+def test_each_category_finding_has_its_own_words_and_a_source_or_an_own_label(rule):
+    check = next(c for c in load_review_book().checks if c.rule == rule)
+    assert check.text and check.sources
+    assert set(check.sources) <= set(load_sources())
+
+
+def test_a_draft_that_presumes_threatens_watches_baits_and_demands_gets_each_finding_once():
+    draft = (
+        "I know you still love me. Last chance. I saw you at the pub with her. "
+        "Just so you know, I'm seeing someone. You owe me an explanation."
+    )
+    found = rules_of(draft)
+    assert set(CATEGORY_DRAFTS) <= set(found)
+    assert len(found) == len(set(found))
 
 
 # --- clean drafts, and the shape of a review ------------------------------------------------------
@@ -170,10 +404,11 @@ def test_each_finding_is_reported_once():
 def test_findings_that_are_advice_rules_use_the_rules_own_id_and_words():
     rules = load_rulebook().rules
     result = review("I miss you. Are you seeing someone? I hate you.")
-    for finding in result.findings:
-        if finding.rule in rules:
-            assert finding.text == rules[finding.rule].text
-            assert finding.sources == rules[finding.rule].sources
+    borrowed = [f for f in result.findings if f.rule in rules]
+    assert len(borrowed) >= 2
+    for finding in borrowed:
+        assert finding.text == rules[finding.rule].text
+        assert finding.sources == rules[finding.rule].sources
 
 
 # --- where they are, and the situation around the draft ------------------------------------------

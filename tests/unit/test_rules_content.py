@@ -414,7 +414,7 @@ def test_a_disagreement_with_only_one_side_fails(tmp_path):
 
     error = load_error(tmp_path, one_sided)
     assert error.entry == RAW_RULES["sources_differ"][1]["id"]
-    assert "two sides" in error.problem
+    assert "sides" in error.problem and "at least 2" in error.problem
 
 
 def test_a_suggestion_group_the_engine_does_not_use_fails(tmp_path):
