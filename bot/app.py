@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 import handlers
@@ -19,6 +19,7 @@ from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, CoachContext, Services, install_services
 from bot.db import Database
 from bot.persistence import DatabasePersistence
+from bot.ratelimit import TwoLaneRateLimiter
 from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
 from bot.services.intake import IntakeService
@@ -142,8 +143,8 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .arbitrary_callback_data(False)
     )
-    if rate_limit:  # Telegram's limits: ~30 messages/s overall, retries honouring retry_after
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if rate_limit:  # Telegram's limits, in two lanes: people talking to the bot go first
+        builder = builder.rate_limiter(TwoLaneRateLimiter.from_settings(settings))
     if request is not None:
         builder = builder.token(settings.bot_token or OFFLINE_TOKEN)
         builder = builder.request(request).get_updates_request(request)
