@@ -75,6 +75,9 @@ def classify(error: BaseException) -> tuple[Outcome, timedelta]:
         return Outcome.REFUSED, timedelta(0)
     if isinstance(error, NetworkError) and isinstance(error.__cause__, NOT_SENT_ERRORS):
         return Outcome.NOT_SENT, timedelta(0)
+    if type(error) is NetworkError and error.__cause__ is None:
+        # Telegram answered with an error status (a 5xx, "Bad Gateway"): it did not take it.
+        return Outcome.NOT_SENT, timedelta(0)
     return Outcome.UNCERTAIN, timedelta(0)
 
 

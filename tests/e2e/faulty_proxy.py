@@ -82,9 +82,7 @@ def _kind(params: dict[str, Any]) -> str:
         except ValueError:
             markup = {}
     data = [
-        b.get("callback_data", "")
-        for row in (markup or {}).get("inline_keyboard", [])
-        for b in row
+        b.get("callback_data", "") for row in (markup or {}).get("inline_keyboard", []) for b in row
     ]
     if any(d.startswith("checkin:") for d in data):
         return "checkin"
@@ -175,7 +173,8 @@ class FaultyProxy:
                 status, payload, kind = answer
                 writer.write(
                     f"HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\n"
-                    f"content-length: {len(payload)}\r\n\r\n".encode("latin-1") + payload
+                    f"content-length: {len(payload)}\r\n\r\n".encode("latin-1")
+                    + payload
                 )
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
@@ -238,7 +237,7 @@ class FaultyProxy:
             now = time.monotonic()
             for update in json.loads(content).get("result", []):
                 source = update.get("message") or update.get("callback_query") or {}
-                chat = (source.get("chat") or (source.get("message") or {}).get("chat") or {})
+                chat = source.get("chat") or (source.get("message") or {}).get("chat") or {}
                 if chat.get("id") is not None:
                     with self._lock:
                         self.record.update_seen.setdefault(int(chat["id"]), now)

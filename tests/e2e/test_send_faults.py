@@ -1,0 +1,169 @@
+"""Scheduled sends under faults: the real `python -m bot` behind a faulty proxy (latency, a 400
+for one chat, kill -9 mid-tick) in front of the Bot API emulator. Many people are made due
+straight in the database, so each trial is quick; every wait is bounded."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.faulty_proxy import FaultyProxy, faulty_proxy
+from tests.e2e.harness import (
+    BotProcess,
+    Emulator,
+    kill_9,
+    ledger_rows,
+    make_due,
+    open_chats,
+    open_follow_ups,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+LEASE_S = 3  # SEND_LEASE_SECONDS for these bots: a crashed claim is re-sent this soon
+FAST = {"TICK_SECONDS": "1", "SEND_LEASE_SECONDS": str(LEASE_S), "SEND_TIMEOUT_SECONDS": "2"}
+
+
+@pytest.fixture
+def proxy(emulator: Emulator) -> Iterator[FaultyProxy]:
+    with faulty_proxy(emulator.url) as p:
+        yield p
+
+
+def start_behind(
+    start_bot: Callable[..., BotProcess], proxy: FaultyProxy, workdir: Path
+) -> BotProcess:
+    return start_bot(workdir=workdir, env={**FAST, "BOT_API_URL": proxy.url})
+
+
+def test_kill_9_mid_tick_misses_no_check_in_loses_no_follow_up_and_duplicates_at_most_what_was_in_flight(  # noqa: E501
+    emulator: Emulator, proxy: FaultyProxy, start_bot: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    proxy.faults.latency_s = 0.3  # a realistic Bot API
+    bot = start_behind(start_bot, proxy, tmp_path)
+    rng = random.Random(13)
+    for trial in range(5):
+        people = range(200_000 + trial * 1000, 200_000 + trial * 1000 + 200)
+        mine = set(people)
+        open_chats(emulator, people)
+        make_due(bot.database, people, checkins=True, follow_ups=True)
+
+        def sends(kind: str, mine: set[int] = mine) -> int:
+            return sum(n for c, n in proxy.record.delivered(kind).items() if c in mine)
+
+        # Somewhere among the 400 sends (check-ins go first, then the follow-ups).
+        kill_at = rng.randint(20, 360)
+        wait_until(
+            lambda k=kill_at: sends("checkin") + sends("follow_up") >= k,
+            60,
+            f"{kill_at} sends in trial {trial}",
+            bot.log_tail,
+            interval=0.005,
+        )
+        kill_9(bot)
+        in_flight = sum(
+            1 for _, status, attempts in ledger_rows(bot.database, people)
+            if status in ("claimed", "uncertain") and attempts > 0
+        ) + len(open_follow_ups(bot.database, people))  # fmt: skip
+        bot = start_behind(start_bot, proxy, tmp_path)
+
+        def everyone_has_both(mine: set[int] = mine) -> bool:
+            return all(
+                len(proxy.record.delivered(kind).keys() & mine) == len(mine)
+                for kind in ("checkin", "follow_up")
+            )
+
+        wait_until(everyone_has_both, 90, f"every send of trial {trial}", bot.log_tail)
+        time.sleep(LEASE_S + 2)  # room for any re-send still to come
+        extra = sum(
+            n - 1
+            for kind in ("checkin", "follow_up")
+            for c, n in proxy.record.delivered(kind).items()
+            if c in mine
+        )
+        assert extra <= in_flight, (trial, kill_at, extra, in_flight)
+    # Nobody missed anything, in any trial.
+    for kind in ("checkin", "follow_up"):
+        assert len(proxy.record.delivered(kind)) == 5 * 200
+
+
+def test_one_permanent_refusal_touches_nobody_else_and_is_tried_once(
+    emulator: Emulator, proxy: FaultyProxy, start_bot: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    bot = start_behind(start_bot, proxy, tmp_path)
+    people = range(300_000, 300_040)
+    refused = people[17]
+    proxy.faults.refuse_chat = refused
+    open_chats(emulator, people)
+    make_due(bot.database, people)
+    others = set(people) - {refused}
+    wait_until(
+        lambda: proxy.record.delivered("checkin").keys() >= others,
+        30,
+        "the 39 check-ins",
+        bot.log_tail,
+    )
+    time.sleep(LEASE_S + 3)  # several ticks and a lease: nothing is tried again
+    delivered = proxy.record.delivered("checkin")
+    assert {c: delivered[c] for c in others} == dict.fromkeys(others, 1)
+    assert refused not in delivered
+    assert proxy.record.attempts(refused) == 1
+    statuses = {u: s for u, s, _ in ledger_rows(bot.database, people)}
+    assert statuses[refused] == "refused"
+    assert "Traceback" not in bot.log()
+
+
+def interactive_p95_under_burst(
+    emulator: Emulator, proxy: FaultyProxy, bot: BotProcess, *, due: int = 2000, people: int = 200
+) -> tuple[float, dict[str, Any]]:
+    """2,000 check-ins due at once while `people` others start talking to the bot over ~10 s
+    (half type, half tap): the p95 of update handed to the bot → its first reply sent, in ms.
+    Shared with the bench."""
+    from tests.e2e.harness import Person, open_chats
+
+    talkers = [Person(emulator, user_id=400_000 + i) for i in range(people)]
+    for person in talkers:  # each gets a first question with buttons, before the burst
+        person.send("/start")
+    wait_until(
+        lambda: all(p.user_id in proxy.record.first_reply for p in talkers),
+        60,
+        "the first questions",
+        bot.log_tail,
+    )
+    open_chats(emulator, range(500_000, 500_000 + due))
+    make_due(bot.database, range(500_000, 500_000 + due))
+    first_buttons = {
+        p.user_id: p.last_keyboard_message()["reply_markup"]["inline_keyboard"][0][0]
+        for p in talkers
+    }
+    wait_until(lambda: len(proxy.record.delivered("checkin")) >= 30, 30, "the burst to start")
+    proxy.record.update_seen.clear()
+    start = time.monotonic()
+    for i, person in enumerate(talkers):  # spread over ~10 s, under the overall 30/s
+        time.sleep(max(0.0, start + i * 10.0 / people - time.monotonic()))
+        if i % 2:
+            person.send("Alex")
+        else:
+            person.tap_data(first_buttons[person.user_id]["callback_data"])
+    ids = [p.user_id for p in talkers]
+    seen, replied = proxy.record.update_seen, proxy.record.first_reply
+    wait_until(lambda: all(c in seen and c in replied for c in ids), 60, "every reply")
+    waits = sorted((proxy.record.first_reply[c] - proxy.record.update_seen[c]) * 1000 for c in ids)
+    p95 = waits[int(0.95 * (len(waits) - 1))]
+    scheduled_meanwhile = len(proxy.record.delivered("checkin"))
+    return p95, {"p50_ms": waits[len(waits) // 2], "checkins_sent_meanwhile": scheduled_meanwhile}
+
+
+def test_people_talking_to_the_bot_are_answered_within_a_second_during_a_burst_of_check_ins(
+    emulator: Emulator, proxy: FaultyProxy, start_bot: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    bot = start_behind(start_bot, proxy, tmp_path)
+    p95, detail = interactive_p95_under_burst(emulator, proxy, bot)
+    assert p95 <= 1000, (p95, detail)
+    assert detail["checkins_sent_meanwhile"] > 100  # the burst really was going on
