@@ -16,16 +16,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import httpx
+
+if TYPE_CHECKING:
+    from tests.e2e.harness import BotProcess, Emulator
 
 LOOPBACK = "127.0.0.1"
 MESSAGE_METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto",
@@ -261,5 +263,42 @@ def faulty_proxy(upstream: str) -> Iterator[FaultyProxy]:
         proxy.close()
 
 
-def jitter(low: float, high: float) -> float:
-    return random.uniform(low, high)
+def interactive_p95_under_burst(
+    emulator: Emulator, proxy: FaultyProxy, bot: BotProcess, *, due: int = 2000, people: int = 200
+) -> tuple[float, dict[str, Any]]:
+    """2,000 check-ins due at once while `people` others start talking to the bot over ~10 s
+    (half type, half tap): the p95 of update handed to the bot → its first reply sent, in ms.
+    Shared with the bench."""
+    from tests.e2e.harness import Person, make_due, open_chats, wait_until
+
+    talkers = [Person(emulator, user_id=400_000 + i) for i in range(people)]
+    for person in talkers:  # each gets a first question with buttons, before the burst
+        person.send("/start")
+    wait_until(
+        lambda: all(p.user_id in proxy.record.first_reply for p in talkers),
+        60,
+        "the first questions",
+        bot.log_tail,
+    )
+    open_chats(emulator, range(500_000, 500_000 + due))
+    make_due(bot.database, range(500_000, 500_000 + due))
+    first_buttons = {
+        p.user_id: p.last_keyboard_message()["reply_markup"]["inline_keyboard"][0][0]
+        for p in talkers
+    }
+    wait_until(lambda: len(proxy.record.delivered("checkin")) >= 30, 30, "the burst to start")
+    proxy.record.update_seen.clear()
+    start = time.monotonic()
+    for i, person in enumerate(talkers):  # spread over ~10 s, under the overall 30/s
+        time.sleep(max(0.0, start + i * 10.0 / people - time.monotonic()))
+        if i % 2:
+            person.send("Alex")
+        else:
+            person.tap_data(first_buttons[person.user_id]["callback_data"])
+    ids = [p.user_id for p in talkers]
+    seen, replied = proxy.record.update_seen, proxy.record.first_reply
+    wait_until(lambda: all(c in seen and c in replied for c in ids), 60, "every reply")
+    waits = sorted((proxy.record.first_reply[c] - proxy.record.update_seen[c]) * 1000 for c in ids)
+    p95 = waits[int(0.95 * (len(waits) - 1))]
+    scheduled_meanwhile = len(proxy.record.delivered("checkin"))
+    return p95, {"p50_ms": waits[len(waits) // 2], "checkins_sent_meanwhile": scheduled_meanwhile}

@@ -638,16 +638,18 @@ def ledger_rows(database: Path, user_ids: range) -> list[tuple[int, str, int]]:
         ).fetchall()
 
 
-def open_follow_ups(database: Path, user_ids: range) -> list[tuple[int, int]]:
-    """(user_id, attempts) of follow-ups begun but without a result."""
+def open_follow_ups(database: Path, user_ids: range, *, begun: bool = False) -> list[int]:
+    """People whose follow-up is claimed (or, with `begun`, being sent) without a result."""
     import sqlite3
 
+    claimed = "follow_up_attempts > 0" if begun else "follow_up_claimed_at IS NOT NULL"
     with contextlib.closing(sqlite3.connect(database, timeout=30)) as conn:
-        return conn.execute(
-            "SELECT user_id, follow_up_attempts FROM urges WHERE user_id BETWEEN ? AND ? "
-            "AND follow_up_at IS NOT NULL AND follow_up_attempts > 0",
+        rows = conn.execute(
+            "SELECT user_id FROM urges WHERE user_id BETWEEN ? AND ? "
+            f"AND follow_up_at IS NOT NULL AND {claimed}",
             (user_ids.start, user_ids.stop - 1),
         ).fetchall()
+    return [user_id for (user_id,) in rows]
 
 
 def kill_9(bot: Service) -> None:

@@ -8,11 +8,10 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.faulty_proxy import FaultyProxy, faulty_proxy
+from tests.e2e.faulty_proxy import FaultyProxy, faulty_proxy, interactive_p95_under_burst
 from tests.e2e.harness import (
     BotProcess,
     Emulator,
@@ -39,9 +38,10 @@ def proxy(emulator: Emulator) -> Iterator[FaultyProxy]:
 
 
 def start_behind(
-    start_bot: Callable[..., BotProcess], proxy: FaultyProxy, workdir: Path
+    start_bot: Callable[..., BotProcess], proxy: FaultyProxy, workdir: Path, paid: bool = False
 ) -> BotProcess:
-    return start_bot(workdir=workdir, env={**FAST, "BOT_API_URL": proxy.url})
+    env = {**FAST, "BOT_API_URL": proxy.url, "ALLOW_PAID_BROADCAST": str(paid).lower()}
+    return start_bot(workdir=workdir, env=env)
 
 
 def test_kill_9_mid_tick_misses_no_check_in_loses_no_follow_up_and_duplicates_at_most_what_was_in_flight(  # noqa: E501
@@ -69,11 +69,12 @@ def test_kill_9_mid_tick_misses_no_check_in_loses_no_follow_up_and_duplicates_at
             interval=0.01,
         )
         kill_9(bot)
+        # Every other trial restarts in the paid-broadcast lane (its own, faster budget).
         in_flight = sum(
             1 for _, status, attempts in ledger_rows(bot.database, people)
             if status in ("claimed", "uncertain") and attempts > 0
-        ) + len(open_follow_ups(bot.database, people))  # fmt: skip
-        bot = start_behind(start_bot, proxy, tmp_path)
+        ) + len(open_follow_ups(bot.database, people, begun=True))  # fmt: skip
+        bot = start_behind(start_bot, proxy, tmp_path, paid=trial % 2 == 1)
 
         def everyone_has_both(mine: set[int] = mine) -> bool:
             return all(
@@ -82,7 +83,15 @@ def test_kill_9_mid_tick_misses_no_check_in_loses_no_follow_up_and_duplicates_at
             )
 
         wait_until(everyone_has_both, 90, f"every send of trial {trial}", bot.log_tail)
-        time.sleep(LEASE_S + 2)  # room for any re-send still to come
+
+        def settled(people: range = people, db: Path = bot.database) -> bool:
+            """No result still to come, so no re-send either."""
+            rows = ledger_rows(db, people)
+            return not open_follow_ups(db, people) and all(
+                status not in ("claimed", "uncertain") for _, status, _ in rows
+            )
+
+        wait_until(settled, 30, f"the ledger of trial {trial} to settle", bot.log_tail)
         extra = sum(
             n - 1
             for kind in ("checkin", "follow_up")
@@ -119,47 +128,6 @@ def test_one_permanent_refusal_touches_nobody_else_and_is_tried_once(
     statuses = {u: s for u, s, _ in ledger_rows(bot.database, people)}
     assert statuses[refused] == "refused"
     assert "Traceback" not in bot.log()
-
-
-def interactive_p95_under_burst(
-    emulator: Emulator, proxy: FaultyProxy, bot: BotProcess, *, due: int = 2000, people: int = 200
-) -> tuple[float, dict[str, Any]]:
-    """2,000 check-ins due at once while `people` others start talking to the bot over ~10 s
-    (half type, half tap): the p95 of update handed to the bot → its first reply sent, in ms.
-    Shared with the bench."""
-    from tests.e2e.harness import Person, open_chats
-
-    talkers = [Person(emulator, user_id=400_000 + i) for i in range(people)]
-    for person in talkers:  # each gets a first question with buttons, before the burst
-        person.send("/start")
-    wait_until(
-        lambda: all(p.user_id in proxy.record.first_reply for p in talkers),
-        60,
-        "the first questions",
-        bot.log_tail,
-    )
-    open_chats(emulator, range(500_000, 500_000 + due))
-    make_due(bot.database, range(500_000, 500_000 + due))
-    first_buttons = {
-        p.user_id: p.last_keyboard_message()["reply_markup"]["inline_keyboard"][0][0]
-        for p in talkers
-    }
-    wait_until(lambda: len(proxy.record.delivered("checkin")) >= 30, 30, "the burst to start")
-    proxy.record.update_seen.clear()
-    start = time.monotonic()
-    for i, person in enumerate(talkers):  # spread over ~10 s, under the overall 30/s
-        time.sleep(max(0.0, start + i * 10.0 / people - time.monotonic()))
-        if i % 2:
-            person.send("Alex")
-        else:
-            person.tap_data(first_buttons[person.user_id]["callback_data"])
-    ids = [p.user_id for p in talkers]
-    seen, replied = proxy.record.update_seen, proxy.record.first_reply
-    wait_until(lambda: all(c in seen and c in replied for c in ids), 60, "every reply")
-    waits = sorted((proxy.record.first_reply[c] - proxy.record.update_seen[c]) * 1000 for c in ids)
-    p95 = waits[int(0.95 * (len(waits) - 1))]
-    scheduled_meanwhile = len(proxy.record.delivered("checkin"))
-    return p95, {"p50_ms": waits[len(waits) // 2], "checkins_sent_meanwhile": scheduled_meanwhile}
 
 
 def test_people_talking_to_the_bot_are_answered_within_a_second_during_a_burst_of_check_ins(
