@@ -4,7 +4,7 @@
 
 Starts the Bot API emulator and the real `python -m bot` behind the faulty proxy (no faults,
 just the record of when each update was handed to the bot and when its reply went out), as the
-e2e tests do. 2,000 check-ins are made due at once while 200 people type or tap over ~10 s;
+e2e tests do. 2,000 check-ins are made due at once while 200 people type or tap over 20 s;
 `interactive_p95_ms_under_burst` is the p95 from update handed over → first reply sent.
 """
 

@@ -583,11 +583,16 @@ def intake_until_the_hour(person: Person) -> None:
 
 
 def make_due(
-    database: Path, user_ids: range, *, checkins: bool = True, follow_ups: bool = False
+    database: Path,
+    user_ids: range,
+    *,
+    checkins: bool = True,
+    follow_ups: bool | range = False,
 ) -> None:
     """Set up `user_ids` as people who finished the intake, with their check-in due now and/or
-    a held draft whose follow-up is due now: written straight into the bot's SQLite database
-    (it must have migrated already), so a test can make hundreds due in a moment."""
+    a held draft whose follow-up is due now (for all of them, or for the range given): written
+    straight into the bot's SQLite database (it must have migrated already), so a test can make
+    hundreds due in a moment."""
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import create_engine, insert
@@ -616,7 +621,8 @@ def make_due(
                     insert(Urge),
                     [{"user_id": i, "at": due, "local_hour": due.hour, "strength": "strong",
                       "source": "draft", "outcome": "pending", "draft": "miss you",
-                      "follow_up_at": due} for i in user_ids],
+                      "follow_up_at": due}
+                     for i in (follow_ups if isinstance(follow_ups, range) else user_ids)],
                 )  # fmt: skip
     finally:
         engine.dispose()
