@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 import handlers
@@ -24,6 +24,7 @@ from bot.inbox import Inbox
 from bot.inbox import update_id_of as inbox_update_id
 from bot.logs import RedactSecrets, configure_logging  # noqa: F401  (re-exported)
 from bot.private_only import answer_outside_private, is_private
+from bot.ratelimit import TwoLaneRateLimiter
 from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
 from bot.services.conversation import ConversationService
@@ -249,8 +250,8 @@ def build_application(
         .arbitrary_callback_data(False)
         .concurrent_updates(CONCURRENT_UPDATES)
     )
-    if rate_limit:  # Telegram's limits: ~30 messages/s overall, retries honouring retry_after
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if rate_limit:  # Telegram's limits, in two lanes: people talking to the bot go first
+        builder = builder.rate_limiter(TwoLaneRateLimiter.from_settings(settings))
     if request is not None:
         builder = builder.token(settings.bot_token or OFFLINE_TOKEN)
         builder = builder.request(request).get_updates_request(request)

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     log_level: LogLevel = LogLevel.INFO
     bot_api_url: str = TELEGRAM_API_URL
     tick_seconds: Annotated[float, Field(ge=1, le=3600)] = 60
+    # Scheduled sends (check-ins, follow-ups): with ALLOW_PAID_BROADCAST they go out with
+    # allow_paid_broadcast=True, up to 1,000 a second, and Telegram charges Stars per message.
+    allow_paid_broadcast: bool = False
+    # How long a scheduled send may take before it is "uncertain", and how long a claim is
+    # held before it is sent again; the lease must outlast the timeout and the rate limiter's
+    # wait, or a slow send that is still being delivered would be sent twice.
+    send_timeout_seconds: Annotated[float, Field(ge=1, le=300)] = 20
+    send_lease_seconds: Annotated[float, Field(ge=2, le=3600)] = 120
 
     @field_validator("database_url")
     @classmethod
@@ -97,6 +105,15 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        if self.send_lease_seconds <= self.send_timeout_seconds:
+            raise ValueError(
+                "SEND_LEASE_SECONDS: must be longer than SEND_TIMEOUT_SECONDS, or a slow send "
+                "still in flight would be sent again"
+            )
+        return self
 
     @model_validator(mode="after")
     def _webhook_needs(self) -> Settings:

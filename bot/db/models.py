@@ -162,13 +162,14 @@ class Checkin(Base):
     __tablename__ = "checkins"
     __table_args__ = (
         UniqueConstraint("user_id", "local_date", "kind"),
-        # The tick looks for claims left unsent every minute: only those rows are indexed, so
-        # that look-up stays small however many check-ins have ever been sent.
+        # The tick looks for claims left open (unsent after a crash, or uncertain after a
+        # timeout) every minute: only those rows are indexed, so that look-up stays small
+        # however many check-ins have ever been sent.
         Index(
-            "ix_checkins_unsent",
+            "ix_checkins_open",
             "claimed_at",
-            postgresql_where=text("status = 'claimed'"),
-            sqlite_where=text("status = 'claimed'"),
+            postgresql_where=text("status IN ('claimed', 'uncertain')"),
+            sqlite_where=text("status IN ('claimed', 'uncertain')"),
         ),
     )
 
@@ -176,8 +177,10 @@ class Checkin(Base):
     user_id: Mapped[int] = _owner()
     local_date: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(16))  # daily | risky_day
-    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | skipped
-    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # claimed | uncertain | sent | blocked | refused | skipped | gave_up (the send ledger)
+    status: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the lease: the last attempt began
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     contact: Mapped[str | None] = mapped_column(String(16))  # none | me | them
@@ -238,6 +241,12 @@ class Urge(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # pending | resisted | sent | not_yet
     draft: Mapped[str | None] = mapped_column(Text)
     follow_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The follow-up's send ledger: a claim is a lease (it stays due until its result is known),
+    # so a crash in between sends it again rather than losing it.
+    follow_up_claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    follow_up_attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # None until the result is known: sent | uncertain | blocked | refused | gave_up
+    follow_up_status: Mapped[str | None] = mapped_column(String(16))
 
 
 class RiskyDay(Base):

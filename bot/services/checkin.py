@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import Select, bindparam, func, literal_column, select, update
+from sqlalchemy import Select, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -19,7 +21,14 @@ from bot.services.timing import CATCH_UP, due_at, local_date_of, local_hour_of, 
 from content.vocab import NO_CONTACT_DAYS_RANGE
 
 MILESTONES = (1, 3, 7, 14, 21)
-CLAIM_LEASE = timedelta(minutes=2)  # a claim older than this without a send is retried
+# A claim whose last attempt began longer ago than this, with no result, is sent again. It must
+# be longer than a send can take (the scheduled lane's request timeout plus its wait for a rate
+# token), so a slow send that Telegram is still delivering is never sent a second time.
+CLAIM_LEASE = timedelta(minutes=2)
+# Attempts at one check-in (the first send, then a re-send after a crash or a timeout, then one
+# more); after that it is given up, so a message that keeps failing cannot loop for hours.
+MAX_ATTEMPTS = 3
+OPEN = ("claimed", "uncertain")  # statuses of a check-in whose send has no final result yet
 CONTACT_CHOICES = ("none", "me", "them")
 TOPIC_CHOICES = ("emergency", "logistics", "other")
 URGE_CHOICES = ("none", "some", "strong")
@@ -40,6 +49,17 @@ class Claimed:
     ex_name: str | None
     safety_hold: bool
     streak_day: int | None
+    attempts: int = 0  # send attempts begun before this claim (the ledger's fence)
+
+
+class Outcome(StrEnum):
+    """What became of one send, as the ledger records it."""
+
+    SENT = "sent"  # Telegram accepted it: done
+    BLOCKED = "blocked"  # the person blocked the bot or the chat is gone: nothing more is sent
+    REFUSED = "refused"  # Telegram refused this message for good (a 400): never tried again
+    UNCERTAIN = "uncertain"  # timed out: it may or may not have arrived; re-sent once, later
+    NOT_SENT = "not_sent"  # it certainly did not go out (429, no connection): tried again soon
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,49 +264,57 @@ class CheckinService:
             )
         return claimed
 
-    async def unsent_claims(self, now: datetime) -> list[Claimed]:
-        """Claims left behind by a crash between claiming and sending: sent now, once."""
-        async with self.db.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(Checkin, Profile, User.chat_id)
-                    .join(Profile, Profile.user_id == Checkin.user_id)
-                    .join(User, User.id == Checkin.user_id)
-                    .where(
-                        # A literal, not a parameter: it is what lets both databases use
-                        # the partial index ix_checkins_unsent.
-                        Checkin.status == literal_column("'claimed'"),
-                        Checkin.claimed_at <= now - CLAIM_LEASE,
-                        Checkin.claimed_at >= now - CATCH_UP,
-                        User.is_active.is_(True),
-                    )
+    async def reclaim_open(
+        self, now: datetime, limit: int = 500, lease: timedelta = CLAIM_LEASE
+    ) -> list[Claimed]:
+        """Claims left open: unsent after a crash, or uncertain after a timeout, whose lease
+        ran out. Each is taken over with a new lease in one transaction, its rows locked and
+        skipped by other processes on PostgreSQL, so exactly one process sends it again. Past
+        MAX_ATTEMPTS, or older than CATCH_UP, it is given up instead."""
+        async with self.db.transaction() as session:
+            stmt = (
+                select(Checkin, Profile, User.chat_id, User.is_active)
+                .join(Profile, Profile.user_id == Checkin.user_id)
+                .join(User, User.id == Checkin.user_id)
+                .where(
+                    # Literals, not parameters: they let both databases use ix_checkins_open.
+                    Checkin.status.in_(
+                        [literal_column("'claimed'"), literal_column("'uncertain'")]
+                    ),
+                    Checkin.claimed_at <= now - lease,
                 )
-            ).all()
-        return [
-            Claimed(c.id, c.user_id, chat_id, c.local_date, c.kind, p.ex_name, p.safety_hold,
-                    self._streak_day(p, c.local_date))
-            for c, p, chat_id in rows
-        ]  # fmt: skip
+                .order_by(Checkin.claimed_at)
+                .limit(limit)
+            )
+            if not self.db.is_sqlite:
+                stmt = stmt.with_for_update(skip_locked=True, of=Checkin)
+            rows = (await session.execute(stmt)).all()
+            taken: list[Claimed] = []
+            ended: dict[str, list[int]] = {"gave_up": [], "blocked": []}
+            for c, p, chat_id, active in rows:
+                if not active:  # they blocked the bot meanwhile: nothing more is sent
+                    ended["blocked"].append(c.id)
+                elif c.attempts >= MAX_ATTEMPTS or now - c.claimed_at > CATCH_UP:
+                    ended["gave_up"].append(c.id)
+                else:
+                    c.claimed_at = now
+                    taken.append(
+                        Claimed(c.id, c.user_id, chat_id, c.local_date, c.kind, p.ex_name,
+                                p.safety_hold, self._streak_day(p, c.local_date), c.attempts)
+                    )  # fmt: skip
+            for status, ids in ended.items():
+                if ids:
+                    await session.execute(
+                        update(Checkin).where(Checkin.id.in_(ids)).values(status=status)
+                    )
+            return taken
 
     @asynccontextmanager
-    async def sent_recorder(self) -> AsyncIterator[Callable[[int, int | None], Awaitable[None]]]:
-        """Record sends one by one, each committed right after its message went out (so a
-        crash re-sends at most the message in flight), on one connection for the whole tick."""
-        statement = (
-            update(Checkin)
-            .where(Checkin.id == bindparam("checkin_id"))
-            .values(status="sent", sent_at=bindparam("sent_at"), message_id=bindparam("mid"))
-        )
+    async def ledger(self, lease: timedelta = CLAIM_LEASE) -> AsyncIterator[SendLedger]:
+        """The tick's send ledger, on one connection for the whole tick (see SendLedger)."""
         async with self.db.engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-
-            async def record(checkin_id: int, message_id: int | None) -> None:
-                await autocommit.execute(
-                    statement,
-                    {"checkin_id": checkin_id, "sent_at": self.clock.now(), "mid": message_id},
-                )
-
-            yield record
+            yield SendLedger(autocommit, self.clock, lease)
 
     async def mark_blocked(self, user_id: int, checkin_id: int | None = None) -> None:
         """The person blocked the bot: nothing more is sent until they /start again."""
@@ -637,3 +665,73 @@ class CheckinService:
             profile.checkins_paused_until = None
             await self.reschedule(session, profile, now)
             return profile.next_checkin_at
+
+
+class SendLedger:
+    """Each send's result, written the moment it is known, each write committed by itself: a
+    crash loses at most the sends in flight (their claims stay open and are re-sent after the
+    lease), never a batch, and one failure never touches anyone else's row.
+
+    `begin` fences an attempt: it counts the attempt and renews the lease only if nobody else
+    has begun one since this process claimed the row (attempts unchanged), so two processes
+    can never both be sending the same check-in."""
+
+    def __init__(self, conn: object, clock: Clock, lease: timedelta = CLAIM_LEASE) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.lease = lease
+        self._lock = asyncio.Lock()  # one connection: one statement at a time
+
+    async def _run(self, statement: object) -> int:
+        async with self._lock:
+            result = await self.conn.execute(statement)  # type: ignore[attr-defined]
+            return int(result.rowcount or 0)
+
+    async def begin(self, claim: Claimed) -> bool:
+        return bool(
+            await self._run(
+                update(Checkin)
+                .where(
+                    Checkin.id == claim.checkin_id,
+                    Checkin.attempts == claim.attempts,
+                    Checkin.status.in_(OPEN),
+                )
+                .values(attempts=Checkin.attempts + 1, claimed_at=self.clock.now())
+            )
+        )
+
+    async def record(
+        self,
+        claim: Claimed,
+        outcome: Outcome,
+        message_id: int | None = None,
+        retry_after: timedelta = timedelta(0),
+    ) -> None:
+        now = self.clock.now()
+        mine = (Checkin.id == claim.checkin_id, Checkin.attempts == claim.attempts + 1)
+        values: dict[str, object]
+        if outcome is Outcome.SENT:
+            values = {"status": "sent", "sent_at": now, "message_id": message_id}
+        elif outcome is Outcome.UNCERTAIN:
+            values = {"status": "uncertain", "claimed_at": now}
+        elif outcome is Outcome.NOT_SENT:
+            # Not delivered, so not an attempt: open again once the pause Telegram asked for
+            # has passed (the lease is counted back from then).
+            values = {
+                "status": "claimed",
+                "attempts": Checkin.attempts - 1,
+                "claimed_at": now + retry_after - self.lease,
+            }
+        else:
+            values = {"status": outcome.value}
+        await self._run(update(Checkin).where(*mine).values(**values))
+        if outcome is Outcome.BLOCKED:
+            await self.block(claim.user_id)
+
+    async def block(self, user_id: int) -> None:
+        """The person blocked the bot (or their chat is gone): nothing more is sent until they
+        come back."""
+        await self._run(update(User).where(User.id == user_id).values(is_active=False))
+        await self._run(
+            update(Profile).where(Profile.user_id == user_id).values(next_checkin_at=None)
+        )

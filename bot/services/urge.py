@@ -3,8 +3,8 @@
 Every urge is a row in `urges` (when, local hour, strength, outcome). A draft is kept on its row
 only while it is needed: from the review until the person lets it go, says they sent it, or a
 while passes without an answer (`DRAFT_KEEP`). A held draft waits for its follow-up in the
-database (`follow_up_at`, indexed); the scheduler's one tick claims due follow-ups with a single
-conditional UPDATE, so a restart neither loses one nor sends one twice.
+database (`follow_up_at`, indexed); the scheduler's one tick claims due follow-ups with a lease
+and records each send's result as it comes (FollowUpLedger), so a restart does not lose one.
 
 Session and content in, plain results out: no Telegram here.
 """
@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -23,7 +23,7 @@ from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Answer, Profile, Urge, User
 from bot.services.advice import Advice, AdviceService, Answers, NotSetUp
-from bot.services.checkin import CheckinService
+from bot.services.checkin import CLAIM_LEASE, MAX_ATTEMPTS, CheckinService, Outcome, SendLedger
 from bot.services.intake import IntakeService
 from bot.services.retry import retry_transient
 from bot.services.timing import CATCH_UP, in_quiet_hours, local_date_of, local_hour_of
@@ -97,6 +97,59 @@ class FollowUp:
     chat_id: int
     draft: str | None
     ex_name: str | None
+    attempts: int = 0  # send attempts begun before this claim (the ledger's fence)
+
+
+class FollowUpLedger:
+    """The follow-ups' half of the tick's send ledger (see checkin.SendLedger): each result
+    written the moment it is known, each attempt fenced so only one process sends it."""
+
+    def __init__(self, ledger: SendLedger) -> None:
+        self.ledger = ledger
+
+    async def begin(self, follow_up: FollowUp) -> bool:
+        return bool(
+            await self.ledger._run(
+                update(Urge)
+                .where(
+                    Urge.id == follow_up.urge_id,
+                    Urge.follow_up_attempts == follow_up.attempts,
+                    Urge.follow_up_at.is_not(None),
+                )
+                .values(
+                    follow_up_attempts=Urge.follow_up_attempts + 1,
+                    follow_up_claimed_at=self.ledger.clock.now(),
+                )
+            )
+        )
+
+    async def record(
+        self, follow_up: FollowUp, outcome: Outcome, retry_after: timedelta = timedelta(0)
+    ) -> None:
+        now = self.ledger.clock.now()
+        values: dict[str, object]
+        if outcome is Outcome.SENT:
+            values = {"follow_up_at": None, "follow_up_claimed_at": None}
+        elif outcome is Outcome.UNCERTAIN:
+            values = {"follow_up_claimed_at": now}  # open again after the lease, once
+        elif outcome is Outcome.NOT_SENT:  # not delivered, so not an attempt: again shortly
+            values = {
+                "follow_up_attempts": Urge.follow_up_attempts - 1,
+                "follow_up_claimed_at": None,
+                "follow_up_at": now + max(retry_after, FOLLOW_UP_RETRY),
+            }
+        else:  # blocked or refused: it can't be delivered, and the draft is forgotten
+            values = {"follow_up_at": None, "follow_up_claimed_at": None, "draft": None}
+        await self.ledger._run(
+            update(Urge)
+            .where(
+                Urge.id == follow_up.urge_id,
+                Urge.follow_up_attempts == follow_up.attempts + 1,
+            )
+            .values(follow_up_status=outcome.value, **values)
+        )
+        if outcome is Outcome.BLOCKED:
+            await self.ledger.block(follow_up.user_id)
 
 
 class UrgeService:
@@ -364,65 +417,67 @@ class UrgeService:
 
     # --- the tick's part -------------------------------------------------------------------------
 
-    async def claim_follow_ups(self, now: datetime, limit: int = 500) -> list[FollowUp]:
-        """Claim every due follow-up: one conditional UPDATE takes its time away, so whoever
-        claims it (this tick, an overlapping one, another process) is the only one to send it.
-        Follow-ups for someone who blocked the bot, whose safety hold is on, or that are
-        overdue by more than CATCH_UP (the bot was down) are dropped, and their drafts with
-        them."""
+    async def claim_follow_ups(
+        self, now: datetime, limit: int = 500, lease: timedelta = CLAIM_LEASE
+    ) -> list[FollowUp]:
+        """Claim due follow-ups with a lease: each stays due (follow_up_at kept) until its send's
+        result is recorded, so a crash in between sends it again after the lease instead of
+        losing it. The rows are locked and skipped by other processes on PostgreSQL, and a
+        claim still inside its lease is not taken, so only one process sends each. Follow-ups
+        for someone who blocked the bot, whose safety hold is on, that are overdue by more
+        than CATCH_UP (the bot was down) or that ran out of attempts are dropped, and their
+        drafts with them."""
         async with self.db.transaction() as session:
             due_query = (
-                select(Urge.id, Urge.follow_up_at)
-                .where(Urge.follow_up_at <= now)
+                select(Urge.id, Urge.user_id, Urge.draft, Urge.follow_up_at,
+                       Urge.follow_up_attempts)
+                .where(
+                    Urge.follow_up_at <= now,
+                    or_(
+                        Urge.follow_up_claimed_at.is_(None),
+                        Urge.follow_up_claimed_at <= now - lease,
+                    ),
+                )
                 .order_by(Urge.follow_up_at)
                 .limit(limit)
-            )
+            )  # fmt: skip
             if not self.db.is_sqlite:
                 due_query = due_query.with_for_update(skip_locked=True)
-            due = {urge_id: at for urge_id, at in (await session.execute(due_query)).all()}
+            due = (await session.execute(due_query)).all()
             if not due:
                 return []
-            claimed = (
-                await session.execute(
-                    update(Urge)
-                    .where(Urge.id.in_(list(due)), Urge.follow_up_at <= now)
-                    .values(follow_up_at=None)
-                    .returning(Urge.id, Urge.user_id, Urge.draft)
-                )
-            ).all()
-            if not claimed:
-                return []
-            user_ids = {user_id for _, user_id, _ in claimed}
+            user_ids = {row.user_id for row in due}
             rows = await session.execute(
                 select(User.id, User.chat_id, User.is_active, Profile.safety_hold, Profile.ex_name)
                 .outerjoin(Profile, Profile.user_id == User.id)
                 .where(User.id.in_(user_ids))
             )
             people = {user_id: rest for user_id, *rest in rows}
-            out, dropped = [], []
-            for urge_id, user_id, draft in claimed:
+            out: list[FollowUp] = []
+            dropped: dict[str, list[int]] = {"dropped": [], "gave_up": []}
+            for urge_id, user_id, draft, at, attempts in due:
                 chat_id, active, hold, ex_name = people.get(user_id, (None, False, False, None))
-                if chat_id is None or not active or hold or now - due[urge_id] > CATCH_UP:
-                    dropped.append(urge_id)
-                    continue
-                out.append(FollowUp(urge_id, user_id, chat_id, draft, ex_name))
-            if dropped:
-                await session.execute(update(Urge).where(Urge.id.in_(dropped)).values(draft=None))
+                if chat_id is None or not active or hold or now - at > CATCH_UP:
+                    dropped["dropped"].append(urge_id)
+                elif attempts >= MAX_ATTEMPTS:
+                    dropped["gave_up"].append(urge_id)
+                else:
+                    out.append(FollowUp(urge_id, user_id, chat_id, draft, ex_name, attempts))
+            for status, ids in dropped.items():
+                if ids:
+                    await session.execute(
+                        update(Urge)
+                        .where(Urge.id.in_(ids))
+                        .values(draft=None, follow_up_at=None, follow_up_claimed_at=None,
+                                follow_up_status=status)
+                    )  # fmt: skip
+            if out:
+                await session.execute(
+                    update(Urge)
+                    .where(Urge.id.in_([f.urge_id for f in out]))
+                    .values(follow_up_claimed_at=now)
+                )
             return out
-
-    async def retry_follow_up(self, urge_id: int) -> None:
-        """The follow-up could not be sent just now: due again shortly (if still open)."""
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(Urge)
-                .where(Urge.id == urge_id, Urge.follow_up_at.is_(None), Urge.outcome.in_(OPEN))
-                .values(follow_up_at=self.clock.now() + FOLLOW_UP_RETRY)
-            )
-
-    async def drop_follow_up(self, urge_id: int) -> None:
-        """The follow-up can't be delivered (the bot was blocked): forget the draft."""
-        async with self.db.transaction() as session:
-            await session.execute(update(Urge).where(Urge.id == urge_id).values(draft=None))
 
     async def forget_stale_drafts(self, now: datetime) -> int:
         """Drafts nobody is waiting on any more (not held, or their follow-up unanswered for

@@ -582,3 +582,88 @@ def intake_until_the_hour(person: Person) -> None:
     person.tap("No", expect="What do you want most")
     person.tap("To get them back", expect="Where are you?")
     person.tap("London", expect="What time of day")
+
+
+# --- many people due at once, straight in the bot's database (fault and load tests) ------------
+
+
+def make_due(
+    database: Path,
+    user_ids: range,
+    *,
+    checkins: bool = True,
+    follow_ups: bool | range = False,
+) -> None:
+    """Set up `user_ids` as people who finished the intake, with their check-in due now and/or
+    a held draft whose follow-up is due now (for all of them, or for the range given): written
+    straight into the bot's SQLite database (it must have migrated already), so a test can make
+    hundreds due in a moment."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine, insert
+
+    from bot.db.models import Profile, Urge, User
+
+    now = datetime.now(UTC)
+    due = now - timedelta(seconds=1)
+    engine = create_engine(f"sqlite:///{database}", connect_args={"timeout": 30})
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(User),
+                [{"id": i, "chat_id": i, "first_name": "Sam", "language_code": "en",
+                  "is_active": True, "created_at": now, "last_seen_at": now} for i in user_ids],
+            )  # fmt: skip
+            conn.execute(
+                insert(Profile),
+                [{"user_id": i, "ex_name": "Alex", "timezone": "UTC", "checkin_hour": due.hour,
+                  "intake_completed_at": now, "updated_at": now, "phase": "no_contact",
+                  "no_contact_started_on": now.date(),
+                  "next_checkin_at": due if checkins else None} for i in user_ids],
+            )  # fmt: skip
+            if follow_ups:
+                conn.execute(
+                    insert(Urge),
+                    [{"user_id": i, "at": due, "local_hour": due.hour, "strength": "strong",
+                      "source": "draft", "outcome": "pending", "draft": "miss you",
+                      "follow_up_at": due}
+                     for i in (follow_ups if isinstance(follow_ups, range) else user_ids)],
+                )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def open_chats(emulator: Emulator, user_ids: range, token: str = BOT_TOKEN) -> None:
+    """Their private chats exist in the emulator, as if each had pressed Start long ago."""
+    emulator._post("/fixture/chats", {"token": token, "chat_ids": list(user_ids)})
+
+
+def ledger_rows(database: Path, user_ids: range) -> list[tuple[int, str, int]]:
+    """(user_id, status, attempts) of every check-in row of these people."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as conn:
+        return conn.execute(
+            "SELECT user_id, status, attempts FROM checkins WHERE user_id BETWEEN ? AND ?",
+            (user_ids.start, user_ids.stop - 1),
+        ).fetchall()
+
+
+def open_follow_ups(database: Path, user_ids: range, *, begun: bool = False) -> list[int]:
+    """People whose follow-up is claimed (or, with `begun`, being sent) without a result."""
+    import sqlite3
+
+    claimed = "follow_up_attempts > 0" if begun else "follow_up_claimed_at IS NOT NULL"
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as conn:
+        rows = conn.execute(
+            "SELECT user_id FROM urges WHERE user_id BETWEEN ? AND ? "
+            f"AND follow_up_at IS NOT NULL AND {claimed}",
+            (user_ids.start, user_ids.stop - 1),
+        ).fetchall()
+    return [user_id for (user_id,) in rows]
+
+
+def kill_9(bot: Service) -> None:
+    """kill -9 the whole process group, then reap it."""
+    bot._signal_group(signal.SIGKILL)
+    bot.stop(grace=1)
