@@ -82,6 +82,8 @@ ACTION_INTENTS: tuple[str, ...] = (
 OUTRANKS: tuple[tuple[str, str], ...] = (
     ("they_texted", "should_i_text"),
     ("should_i_text", "urge"),
+    # "can I see my streak" asks about their own count, not about seeing the ex
+    ("progress", "should_i_text"),
 )
 SMALL_TALK: tuple[str, ...] = ("thanks", "greeting")
 # When two topics score the same, the more specific one (earlier here) names the message.

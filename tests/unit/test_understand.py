@@ -210,13 +210,17 @@ def test_nearly_doing_it_or_fighting_it_is_an_urge(message):
     assert understand(message).intent == "urge"
 
 
-def test_a_worry_about_seeing_them_is_not_an_urge_to_see_them():
+def test_a_worry_about_seeing_them_is_not_an_urge_or_a_question_about_seeing_them():
     assert understand("im worried about seeing her at work").intent == "feeling"
+    assert understand("I'm dreading the weekend, what if I see him").intent == "feeling"
+    assert understand("what happens if i text him").intent == "should_i_text"
 
 
 def test_a_slip_told_without_the_i_is_still_a_slip():
     assert understand("drunk dialed mateo at 2am").intent == "slip"
     assert understand("caved and messaged her").intent == "slip"
+    assert understand("accidentally called her").intent == "slip"
+    assert understand("Emily texted me").intent == "they_texted"
 
 
 def test_a_question_about_their_message_is_about_what_they_sent():
@@ -241,8 +245,10 @@ def test_a_plan_change_said_in_other_words_carries_its_direction(message, goal):
 
 
 @pytest.mark.parametrize(
-    "message", ["whats my no contact streak", "Which step am I at in the plan", "day count please"]
-)
+    "message",
+    ["whats my no contact streak", "Which step am I at in the plan", "day count please",
+     "can i see my streak"],
+)  # fmt: skip
 def test_asking_for_ones_own_count_or_step_is_a_progress_question(message):
     assert understand(message).intent == "progress"
 
