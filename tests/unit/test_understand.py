@@ -264,6 +264,19 @@ def test_a_feeling_word_no_cue_foresaw_is_still_a_feeling_and_not_other(message,
     assert (got.intent, got.topic) == ("feeling", topic)
 
 
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [("i hate how he treated me", "anger"), ("i hate how i look", "self_worth"),
+     ("i hate what i did to her", "regret")],
+)  # fmt: skip
+def test_who_the_hate_is_aimed_at_decides_between_anger_self_worth_and_regret(message, topic):
+    assert understand(message).topic == topic
+
+
+def test_writing_a_message_and_deleting_it_is_an_urge():
+    assert understand("i typed it out and deleted it three times").intent == "urge"
+
+
 def test_a_lone_heart_after_thanks_is_thanks_but_a_named_feeling_is_a_feeling():
     assert understand("ty ❤️").intent == "thanks"
     assert understand("thanks, i still miss him so much").intent == "feeling"
