@@ -13,9 +13,15 @@ How a message is read:
    everything that is not a letter, a digit or "?" becomes a space.
 3. Every cue whose regex matches adds its weight to its intent (or feeling topic). A cue does
    not count when one of the negation words stands just before its match ("I don't miss him").
+   The cues are built from concepts rather than phrases: the ways of getting in touch in three
+   forms ({{contact}}, {{contacting}}, {{contacted}}), the ex as subject or object, modality
+   ("should I", "is it a mistake to"), wanting or nearly doing, the past tense. Each feeling topic
+   also has plain word lists (`lexicon`, weight 1) that catch the words no cue foresaw.
 4. Contact intents (slip, they_texted, urge, should_i_text), change_goal and progress win over a
-   feeling when they reach `ACTION_THRESHOLD`: "I miss him so I texted him" is a slip. Otherwise a
-   feeling topic wins if any matched, then thanks or a greeting, else "other".
+   feeling when they reach `ACTION_THRESHOLD`: "I miss him so I texted him" is a slip. Between
+   them the higher score wins, except the pairs in `OUTRANKS` ("she texted me, should I answer?"
+   is about what she sent). Otherwise thanks or a greeting wins over a feeling no stronger than
+   `WEAK_TOPIC` ("ty ❤️"), then the strongest feeling topic, else "other".
 5. `expecting="feeling"` (the bot just asked how they feel) lets short mood words count, so
    "a bit better actually" is a good day there and "other" anywhere else.
 
