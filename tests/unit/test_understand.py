@@ -12,8 +12,10 @@ The labelled sets, and what each measured the first time the engine saw it:
   (168/178; 93.3% on the 150 not in the other sets). It passed, so it was left untuned: it
   keeps measuring how the engine does on messages it was not fitted to.
 
-Every set must stay at or above 90%. Some misses are the crisis screen's, not this engine's: a
-message it flags ("proud of myself", "showed up at my door") is crisis or danger by design.
+Now: train 98.9%, held-out 97.6%, fresh 98.3%, fresh2 94.9% (general changes made after its
+first look moved it by one message; none was made for it). Every set must stay at or above
+90%. Some misses are the crisis screen's, not this engine's: a message the screen flags is
+crisis or danger whatever else it says, so its false alarms ("proud of myself") count as misses.
 """
 
 from __future__ import annotations
