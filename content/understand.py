@@ -13,9 +13,15 @@ How a message is read:
    everything that is not a letter, a digit or "?" becomes a space.
 3. Every cue whose regex matches adds its weight to its intent (or feeling topic). A cue does
    not count when one of the negation words stands just before its match ("I don't miss him").
+   The cues are built from concepts rather than phrases: the ways of getting in touch in three
+   forms ({{contact}}, {{contacting}}, {{contacted}}), the ex as subject or object, modality
+   ("should I", "is it a mistake to"), wanting or nearly doing, the past tense. Each feeling topic
+   also has plain word lists (`lexicon`, weight 1) that catch the words no cue foresaw.
 4. Contact intents (slip, they_texted, urge, should_i_text), change_goal and progress win over a
-   feeling when they reach `ACTION_THRESHOLD`: "I miss him so I texted him" is a slip. Otherwise a
-   feeling topic wins if any matched, then thanks or a greeting, else "other".
+   feeling when they reach `ACTION_THRESHOLD`: "I miss him so I texted him" is a slip. Between
+   them the higher score wins, except the pairs in `OUTRANKS` ("she texted me, should I answer?"
+   is about what she sent). Otherwise thanks or a greeting wins over a feeling no stronger than
+   `WEAK_TOPIC` ("ty ❤️"), then the strongest feeling topic, else "other".
 5. `expecting="feeling"` (the bot just asked how they feel) lets short mood words count, so
    "a bit better actually" is a good day there and "other" anywhere else.
 
@@ -76,6 +82,15 @@ ACTION_INTENTS: tuple[str, ...] = (
     "change_goal",
     "progress",
 )
+# When both of a pair reach the threshold, the first wins whatever the scores: a question about
+# their message ("she texted me, should I answer?") is about what they sent, and wanting to
+# text them while asking whether to ("I want to text him, should I?") is a question.
+OUTRANKS: tuple[tuple[str, str], ...] = (
+    ("they_texted", "should_i_text"),
+    ("should_i_text", "urge"),
+    # "can I see my streak" asks about their own count, not about seeing the ex
+    ("progress", "should_i_text"),
+)
 SMALL_TALK: tuple[str, ...] = ("thanks", "greeting")
 # When two topics score the same, the more specific one (earlier here) names the message.
 TOPIC_ORDER: tuple[str, ...] = (
@@ -95,6 +110,8 @@ SLIP_KINDS: tuple[str, ...] = ("text", "call", "met", "slept_together")
 EXPECT_FEELING = "feeling"
 
 ACTION_THRESHOLD = 3
+# Thanks or a greeting outranks a feeling this weak (a lone heart, one listed word).
+WEAK_TOPIC = 1
 # A message longer than this is an outpouring: it is answered as a whole.
 LONG_CHARS = 600
 # Telegram allows 4,096 characters; anything longer is read up to here.
@@ -153,6 +170,16 @@ class SubjectSpec(BaseModel):
     not_subjects: frozenset[str]
 
 
+class LexiconSpec(BaseModel):
+    """Words and short phrases that name one concept; any of them present adds `w` once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    w: int = Field(default=1, ge=1, le=10)
+    negatable: bool = True
+    words: list[str] = Field(min_length=1)
+
+
 class IntentBook(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -163,6 +190,9 @@ class IntentBook(BaseModel):
     fragments: dict[str, str] = Field(default_factory=dict)
     intents: dict[str, list[CueSpec]]
     topics: dict[str, list[CueSpec]]
+    # Per feeling topic, plain word lists (see `LexiconSpec`): they catch the words a cue did not
+    # foresee, so a message that names a feeling is heard as one rather than as "other".
+    lexicon: dict[str, list[LexiconSpec]] = Field(default_factory=dict)
     feeling_general: list[CueSpec]
     mood_words: dict[str, list[CueSpec]]
     asks_if_bot: list[CueSpec]
@@ -179,7 +209,7 @@ class IntentBook(BaseModel):
             raise ValueError(f"no cues for: {', '.join(sorted(missing))}")
         return value
 
-    @field_validator("topics", "mood_words")
+    @field_validator("topics", "mood_words", "lexicon")
     @classmethod
     def _known_topics(cls, value: dict[str, list[CueSpec]]) -> dict[str, list[CueSpec]]:
         unknown = set(value) - set(TOPICS)
@@ -260,6 +290,16 @@ def _cues(entry: str, specs: list[CueSpec], fragments: Mapping[str, str]) -> tup
     )
 
 
+def _lexicon(entry: str, lists: list[LexiconSpec]) -> tuple[Cue, ...]:
+    """One cue per word list: the words, folded like the text, as one alternation."""
+    cues = []
+    for i, spec in enumerate(lists):
+        words = sorted({" ".join(w.lower().split()) for w in spec.words}, key=len, reverse=True)
+        src = r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"
+        cues.append(Cue(_compile(f"{entry}[{i}]", src, {}), spec.w, spec.negatable))
+    return tuple(cues)
+
+
 def parse_book(raw: Any) -> Book:
     """Validate and compile the parsed `intents.yaml`."""
     try:
@@ -286,6 +326,9 @@ def parse_book(raw: Any) -> Book:
     if spec.substitutions:
         words = sorted(spec.substitutions, key=len, reverse=True)
         sub_re = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
+    topics = {k: _cues(f"topics.{k}", v, frags) for k, v in spec.topics.items()}
+    for topic, lists in spec.lexicon.items():
+        topics[topic] = topics.get(topic, ()) + _lexicon(f"lexicon.{topic}", lists)
     return Book(
         subject=spec.subject,
         substitutions=spec.substitutions,
@@ -293,7 +336,7 @@ def parse_book(raw: Any) -> Book:
         emoji_re=emoji_re,
         negation=_compile("negations", spec.negations, frags),
         intents={k: _cues(f"intents.{k}", v, frags) for k, v in spec.intents.items()},
-        topics={k: _cues(f"topics.{k}", v, frags) for k, v in spec.topics.items()},
+        topics=topics,
         feeling_general=_cues("feeling_general", spec.feeling_general, frags),
         mood_words={k: _cues(f"mood_words.{k}", v, frags) for k, v in spec.mood_words.items()},
         asks_if_bot=_cues("asks_if_bot", spec.asks_if_bot, frags),
@@ -440,23 +483,32 @@ def _understand(text: str, expecting: str | None, risk: str, book: Book) -> Unde
         topic_scores = _topic_scores(book.mood_words, folded, book)
     topics = _ranked(topic_scores)
 
-    best, best_score, best_cues = None, 0, []
+    scored: dict[str, tuple[int, list[Cue]]] = {}
     for intent in ACTION_INTENTS:
         score, cues = _score(book.intents[intent], folded, book)
-        if score >= ACTION_THRESHOLD and score > best_score:
-            best, best_score, best_cues = intent, score, cues
+        if score >= ACTION_THRESHOLD:
+            scored[intent] = (score, cues)
+    for winner, loser in OUTRANKS:
+        if winner in scored:
+            scored.pop(loser, None)
+    best, best_score, best_cues = None, 0, []
+    for intent in ACTION_INTENTS:  # ties go to the earlier intent
+        if intent in scored and scored[intent][0] > best_score:
+            best, (best_score, best_cues) = intent, scored[intent]
     if best is not None:
         goal = next((c.goal for c in best_cues if c.goal), None)
         kind = next((c.kind for c in best_cues if c.kind), None)
         return Understanding(best, None, risk, goal, kind, topics, long)
+    weak = not topics or topic_scores[topics[0]] <= WEAK_TOPIC
+    if weak and not long:
+        for intent in SMALL_TALK:
+            score, _ = _score(book.intents[intent], folded, book)
+            if score:
+                return Understanding(intent, None, risk, long=long)
     if topics:
         return Understanding("feeling", topics[0], risk, topics=topics, long=long)
     if general:
         return Understanding("feeling", "sadness", risk, topics=("sadness",), long=long)
-    for intent in SMALL_TALK:
-        score, _ = _score(book.intents[intent], folded, book)
-        if score:
-            return Understanding(intent, None, risk, long=long)
     return Understanding("other", None, risk, long=long)
 
 

@@ -1,4 +1,22 @@
-"""Understanding free text: intents, feeling topics, and the answers to feelings."""
+"""Understanding free text: intents, feeling topics, and the answers to feelings.
+
+The labelled sets, and what each measured the first time the engine saw it:
+
+- understand_train.tsv (990) and understand_holdout.tsv (330): the engine's own sets.
+- understand_fresh.tsv (233): written in new voices (teen, older adult, non-native English,
+  terse, rambling, text-speak, emoji, names, questions without "?") before the cues were read.
+  First look: 86.7% (202/233; 84.7% on the 196 messages that are not also in train or
+  held-out). The engine was then rebuilt around concepts (word lists per feeling, contact verbs
+  in three forms, modality, nearly-doing, dropped subjects, plan changes, progress questions).
+- understand_fresh2.tsv (178): written after that, before measuring. First look: 94.4%
+  (168/178; 93.3% on the 150 not in the other sets). It passed, so it was left untuned: it
+  keeps measuring how the engine does on messages it was not fitted to.
+
+Now: train 98.9%, held-out 97.6%, fresh 98.3%, fresh2 94.9% (general changes made after its
+first look moved it by one message; none was made for it). Every set must stay at or above
+90%. Some misses are the crisis screen's, not this engine's: a message the screen flags is
+crisis or danger whatever else it says, so its false alarms ("proud of myself") count as misses.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +87,7 @@ def test_the_labels_use_exactly_the_public_names_and_cover_every_intent_and_topi
     assert min(topics.values()) >= 15
 
 
-@pytest.mark.parametrize("name", ["train", "holdout"])
+@pytest.mark.parametrize("name", ["train", "holdout", "fresh", "fresh2"])
 def test_at_least_90_percent_of_each_labelled_set_is_sorted_right(name):
     score, wrong = accuracy(labelled(name))
     assert score >= 0.90, f"{score:.1%} on {name}:\n" + "\n".join(wrong)
@@ -167,6 +185,103 @@ def test_change_goal_carries_the_direction():
 def test_a_slip_carries_its_kind_when_it_is_said(message, kind):
     got = understand(message)
     assert got.intent == "slip" and got.slip_kind == kind
+
+
+# --- Concepts rather than phrases ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verb", ["text", "message", "dm", "call", "ring", "facetime", "snap",
+                                  "email", "reply to", "reach out to", "unblock"])  # fmt: skip
+def test_every_way_of_getting_in_touch_counts_for_asking_wanting_and_doing(verb):
+    past = {"text": "texted", "message": "messaged", "dm": "dmed", "call": "called",
+            "ring": "rang", "facetime": "facetimed", "snap": "snapped", "email": "emailed",
+            "reply to": "replied to", "reach out to": "reached out to",
+            "unblock": "unblocked"}[verb]  # fmt: skip
+    assert understand(f"is it a mistake to {verb} her").intent == "should_i_text"
+    assert understand(f"i really want to {verb} her tonight").intent == "urge"
+    assert understand(f"i {past} her last night").intent == "slip"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["feel like calling her rn", "so close to texting him", "trying so hard not to text him",
+     "his number is open on my phone", "my thumb is over the send button",
+     "cant stop wanting to dm her"],
+)  # fmt: skip
+def test_nearly_doing_it_or_fighting_it_is_an_urge(message):
+    assert understand(message).intent == "urge"
+
+
+def test_a_worry_about_seeing_them_is_not_an_urge_or_a_question_about_seeing_them():
+    assert understand("im worried about seeing her at work").intent == "feeling"
+    assert understand("I'm dreading the weekend, what if I see him").intent == "feeling"
+    assert understand("what happens if i text him").intent == "should_i_text"
+
+
+def test_a_slip_told_without_the_i_is_still_a_slip():
+    assert understand("drunk dialed mateo at 2am").intent == "slip"
+    assert understand("caved and messaged her").intent == "slip"
+    assert understand("accidentally called her").intent == "slip"
+    assert understand("Emily texted me").intent == "they_texted"
+
+
+def test_a_question_about_their_message_is_about_what_they_sent():
+    assert understand("she texted me, should i answer?").intent == "they_texted"
+    assert understand("i want to text him, should i?").intent == "should_i_text"
+    assert understand("I want to tell him how I feel, should I").intent == "should_i_text"
+
+
+def test_counting_days_since_the_last_contact_is_a_progress_question_not_a_slip():
+    assert understand("how many days has it been since i texted him").intent == "progress"
+
+
+@pytest.mark.parametrize(
+    ("message", "goal"),
+    [("we're going to give it another shot", "try_again"),
+     ("i want to work on our relationship again", "try_again"),
+     ("I've decided to move forward without her", "move_on")],
+)  # fmt: skip
+def test_a_plan_change_said_in_other_words_carries_its_direction(message, goal):
+    got = understand(message)
+    assert (got.intent, got.goal) == ("change_goal", goal)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["whats my no contact streak", "Which step am I at in the plan", "day count please",
+     "can i see my streak"],
+)  # fmt: skip
+def test_asking_for_ones_own_count_or_step_is_a_progress_question(message):
+    assert understand(message).intent == "progress"
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [("i'm so unhappy", "sadness"), ("feeling frustrated with everything he did", "anger"),
+     ("so nostalgic tonight", "missing_them"), ("my stomach is all tense", "anxiety"),
+     ("i feel invisible to everyone", "loneliness")],
+)  # fmt: skip
+def test_a_feeling_word_no_cue_foresaw_is_still_a_feeling_and_not_other(message, topic):
+    got = understand(message)
+    assert (got.intent, got.topic) == ("feeling", topic)
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [("i hate how he treated me", "anger"), ("i hate how i look", "self_worth"),
+     ("i hate what i did to her", "regret")],
+)  # fmt: skip
+def test_who_the_hate_is_aimed_at_decides_between_anger_self_worth_and_regret(message, topic):
+    assert understand(message).topic == topic
+
+
+def test_writing_a_message_and_deleting_it_is_an_urge():
+    assert understand("i typed it out and deleted it three times").intent == "urge"
+
+
+def test_a_lone_heart_after_thanks_is_thanks_but_a_named_feeling_is_a_feeling():
+    assert understand("ty ❤️").intent == "thanks"
+    assert understand("thanks, i still miss him so much").intent == "feeling"
 
 
 # --- Risk from the screen -----------------------------------------------------------------------
