@@ -27,6 +27,8 @@ How a message is matched:
    every run of a repeated letter becomes one letter
    ("diiiie" -> "die", "kill" -> "kil") and whitespace is collapsed.
    Letters spelled out one by one ("d i e") are joined ("die").
+   Chat shorthand from `risk_shorthand.yaml` is then spelled out ("tn" -> "tonight",
+   "w/o" -> "without", "no1" -> "no one") by `expand`.
 2. Every regex from the YAML file gets the same letter folding, so authors write
    plain English ("kill", "better off") and it still matches "killll" or
    "beter of". An apostrophe in a pattern is optional, so "don't" also
@@ -68,6 +70,7 @@ log = logging.getLogger(__name__)
 
 PATTERNS_FILE = "risk_patterns.yaml"
 CUES_FILE = "risk_cues.yaml"
+SHORTHAND_FILE = "risk_shorthand.yaml"
 
 NONE = "none"
 ACT = "act"
@@ -660,6 +663,63 @@ def _load_cues(directory: Path) -> CueScorer:
     return parse_cues(read_yaml(CUES_FILE, directory), CUES_FILE)
 
 
+# --- Chat shorthand ------------------------------------------------------------------------------
+
+
+class ShorthandFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shorthand: dict[str, str] = Field(min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Shorthand:
+    """Whole-word replacements applied to normalised text."""
+
+    table: dict[str, str]
+    words: re.Pattern[str]
+
+    def expand(self, text: str) -> str:
+        return self.words.sub(lambda m: self.table[m.group(0)], text)
+
+
+def parse_shorthand(raw: Any, file: str = SHORTHAND_FILE) -> Shorthand:
+    try:
+        data = ShorthandFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ContentError(
+            file, ".".join(str(p) for p in first["loc"]) or "-", first["msg"]
+        ) from None
+    table: dict[str, str] = {}
+    for key, value in data.shorthand.items():
+        folded_key, folded_value = normalise(str(key)), normalise(value)
+        if not folded_key or not folded_value:
+            raise ContentError(file, str(key), "shorthand and its meaning cannot be blank")
+        table[folded_key] = folded_value
+    alternatives = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    return Shorthand(table, re.compile(r"(?<![\w'/])(?:" + alternatives + r")(?![\w'/])"))
+
+
+def load_shorthand(directory: Path = CONTENT_DIR) -> Shorthand:
+    """The shorthand table from `risk_shorthand.yaml`, compiled once per directory."""
+    return _load_shorthand(Path(directory).resolve())
+
+
+@cache
+def _load_shorthand(directory: Path) -> Shorthand:
+    return parse_shorthand(read_yaml(SHORTHAND_FILE, directory), SHORTHAND_FILE)
+
+
+def expand(text: str, directory: Path = CONTENT_DIR) -> str:
+    """Normalised text with chat shorthand spelled out; unchanged if the table cannot load."""
+    try:
+        return load_shorthand(directory).expand(text)
+    except ContentError:
+        log.exception("risk shorthand could not be loaded; screening the text as written")
+        return text
+
+
 # --- Screening -----------------------------------------------------------------------------------
 
 
@@ -746,7 +806,7 @@ def screen(text: str, *, directory: Path = CONTENT_DIR) -> ScreenResult:
         log.exception("risk cues could not be loaded; screening with the patterns only")
         cues = None
     try:
-        return screen_normalised(normalise(text), patterns, cues)
+        return screen_normalised(expand(normalise(text), directory), patterns, cues)
     except Exception:  # defensive: a screen must never take the conversation down
         log.error("screening failed; retrying on the plain lower-cased text")
     try:

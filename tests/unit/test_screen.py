@@ -27,8 +27,10 @@ from content.screen import (
     SAFE,
     ScreenResult,
     combine,
+    expand,
     load_cues,
     load_patterns,
+    load_shorthand,
     normalise,
     parse_cues,
     prepare_regex,
@@ -868,3 +870,59 @@ def test_cue_words_are_folded_like_the_text():
     )
     assert cues.asks(normalise("im saying GOODBYEEE before the overdosing"))
     assert not cues.asks(normalise("im saying goodbye"))
+
+
+# --- Chat shorthand -----------------------------------------------------------------------------
+
+
+def test_chat_shorthand_is_spelled_out_before_matching():
+    assert expand(normalise("every1 wld be better w/o me")) == "everyone would be beter without me"
+    assert expand(normalise("gonna do it tn")) == "gona do it tonight"
+    assert screen("every1 wld be better w/o me").self_harm
+    assert screen("ending it tn").self_harm
+
+
+def test_shorthand_replaces_whole_words_only():
+    assert expand("turn the tv on") == "turn the tv on"
+    assert expand("tnt and wild things") == "tnt and wild things"
+
+
+def test_a_broken_shorthand_file_leaves_the_text_as_written(tmp_path, caplog):
+    (tmp_path / "risk_shorthand.yaml").write_text("shorthand: {}\n", encoding="utf-8")
+    with pytest.raises(ContentError):
+        load_shorthand(tmp_path)
+    assert expand("ending it tn", tmp_path) == "ending it tn"
+    assert "risk shorthand could not be loaded" in caplog.text
+    assert "ending" not in caplog.text
+
+
+# --- Voices the first patterns were not written for -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what if i just wasnt around anymore",
+        "i have no more strength for living",
+        "i am not able more with this life",
+        "i've had enough of living, truly",
+        "the tablets are laid out on the table",
+        "i keep imagining myself falling from the balcony",
+    ],
+)
+def test_hypothetical_formal_and_non_native_phrasings_are_caught(text):
+    assert screen(text).self_harm, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he slid a dead rat under my door",
+        "she keeps sending me photos of my car",
+        "he said i would be sorry i ever met him",
+        "i changed my number because he won't stop",
+        "im too afraid to report him",
+    ],
+)
+def test_threats_by_act_and_fear_by_what_people_do_are_danger(text):
+    assert screen(text).risk == "danger", text
