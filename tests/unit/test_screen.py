@@ -926,3 +926,28 @@ def test_hypothetical_formal_and_non_native_phrasings_are_caught(text):
 )
 def test_threats_by_act_and_fear_by_what_people_do_are_danger(text):
     assert screen(text).risk == "danger", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the power cut again last night",
+        "my skin is a mess this week",
+        "haha you're next to get married",
+        "he said he'd break my heart",
+        "he said he'd hurt her feelings",
+        "he told me he wants to end us",
+        "i'm staying at my sister's because i'm scared of being alone",
+        "im gonna jump off the diving board",
+        "i'll take all of them to the charity shop today",
+        "he showed me his new knife set",
+        "my time is up on the parking",
+    ],
+)
+def test_words_that_only_look_like_the_new_signals_stay_unflagged(text):
+    assert screen(text).risk == "none", text
+
+
+def test_a_relapse_of_something_unnamed_is_asked_about_not_acted_on():
+    result = screen("i relapsed after 3 weeks clean")
+    assert (result.risk, result.level) == ("possible_self_harm", "ask")
