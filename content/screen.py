@@ -550,6 +550,10 @@ def _load_resolved(directory: Path) -> tuple[RiskPattern, ...]:
 # The id and category a result from the cue stage carries.
 CUE_ID = "cues.self_harm"
 CUE_CATEGORY = "indirect"
+# Concepts spread over a very long message say little about one thought, and weighing them
+# costs time on every word: the cue stage reads messages up to this length (the bot's own
+# default, about four times a long chat message); the patterns still read every message whole.
+CUE_MAX_CHARS = 2_000
 
 
 class CueGroupSpec(BaseModel):
@@ -778,7 +782,13 @@ def screen_normalised(
             if p.flag:
                 flags.add(p.flag)
     result = _decide(matched, flags)
-    if cues is not None and not result.flagged and not result.safe and cues.asks(text):
+    if (
+        cues is not None
+        and len(text) <= CUE_MAX_CHARS
+        and not result.flagged
+        and not result.safe
+        and cues.asks(text)
+    ):
         return dataclasses.replace(
             result,
             risk=POSSIBLE_SELF_HARM,

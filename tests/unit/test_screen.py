@@ -524,10 +524,11 @@ def test_a_long_message_is_still_screened_to_its_end():
 def test_a_long_message_is_screened_quickly():
     text = ("I miss him and I keep replaying our last trip together. " * 200)[:10_000]
     screen(text)
-    started = time.perf_counter()
+    # CPU time, as the budget is stated: wall time on a shared machine measures the neighbours.
+    started = time.process_time()
     for _ in range(5):
         screen(text)
-    assert (time.perf_counter() - started) / 5 < 0.25
+    assert (time.process_time() - started) / 5 < 0.1
 
 
 def test_thousands_of_ordinary_messages_can_be_screened_per_second():
