@@ -35,6 +35,7 @@ RISK_SETS = (
     "screen_risk_heldout2.tsv",
     "screen_risk_fresh.tsv",
     "screen_risk_fresh2.tsv",
+    "screen_risk_probe3.tsv",
 )
 SAFE_SETS = (
     "screen_safe.txt",
@@ -42,6 +43,7 @@ SAFE_SETS = (
     "screen_safe_heldout2.txt",
     "screen_safe_fresh.txt",
     "screen_safe_fresh2.txt",
+    "screen_safe_probe3.txt",
 )
 # Everyday breakup talk: a snapshot of every non-crisis message of the understanding sets, plus
 # those sets themselves when they are in the repository (labels other than crisis and danger).
@@ -222,6 +224,7 @@ def main(argv: list[str]) -> None:
             "held_out_2": measure_sets(RISK_SETS[2:3], SAFE_SETS[2:3]).as_dict(),
             "fresh": measure_sets(RISK_SETS[3:4], SAFE_SETS[3:4]).as_dict(),
             "fresh_2": measure_sets(RISK_SETS[4:5], SAFE_SETS[4:5]).as_dict(),
+            "probe_3": measure_sets(RISK_SETS[5:6], SAFE_SETS[5:6]).as_dict(),
             "all": measure_sets(RISK_SETS, SAFE_SETS).as_dict(),
             "everyday": {k: v for k, v in measure_everyday().items() if not k.endswith("_texts")},
             "categories": category_counts(RISK_SETS),
