@@ -29,8 +29,27 @@ sys.path.insert(0, str(ROOT))
 from content.screen import load_patterns, screen  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "unit" / "fixtures"
-RISK_SETS = ("screen_risk.tsv", "screen_risk_heldout.tsv", "screen_risk_heldout2.tsv")
-SAFE_SETS = ("screen_safe.txt", "screen_safe_heldout.txt", "screen_safe_heldout2.txt")
+RISK_SETS = (
+    "screen_risk.tsv",
+    "screen_risk_heldout.tsv",
+    "screen_risk_heldout2.tsv",
+    "screen_risk_fresh.tsv",
+    "screen_risk_fresh2.tsv",
+    "screen_risk_probe3.tsv",
+)
+SAFE_SETS = (
+    "screen_safe.txt",
+    "screen_safe_heldout.txt",
+    "screen_safe_heldout2.txt",
+    "screen_safe_fresh.txt",
+    "screen_safe_fresh2.txt",
+    "screen_safe_probe3.txt",
+)
+# Everyday breakup talk: a snapshot of every non-crisis message of the understanding sets, plus
+# those sets themselves when they are in the repository (labels other than crisis and danger).
+EVERYDAY_SET = "screen_safe_everyday.txt"
+UNDERSTAND_SETS = "understand_*.tsv"
+NOT_EVERYDAY = frozenset({"crisis", "danger"})
 SELF_HARM = frozenset({"self_harm", "possible_self_harm"})
 LONG = (
     "I keep going back and forth about whether to message him. We had such a good summer and "
@@ -59,6 +78,33 @@ def risk_sentences(name: str) -> list[tuple[str, str, str]]:
 
 def safe_sentences(name: str) -> list[str]:
     return [line.strip() for line in _lines(FIXTURES / name)]
+
+
+def everyday_sentences() -> list[str]:
+    """Everyday breakup messages that must not be acted on (and rarely asked about)."""
+    texts = safe_sentences(EVERYDAY_SET)
+    for path in sorted(FIXTURES.glob(UNDERSTAND_SETS)):
+        for line in _lines(path):
+            parts = line.split("\t")
+            if len(parts) >= 3 and parts[0] not in NOT_EVERYDAY:
+                texts.append(parts[-1].strip())
+    return list(dict.fromkeys(texts))
+
+
+def measure_everyday() -> dict[str, object]:
+    """How many everyday messages are flagged at all, and how many at level act."""
+    texts = everyday_sentences()
+    results = [(text, screen(text)) for text in texts]
+    flagged = [text for text, r in results if r.flagged]
+    acted = [text for text, r in results if r.level == "act"]
+    return {
+        "n": len(texts),
+        "flagged": len(flagged),
+        "flagged_pct": round(100 * len(flagged) / len(texts), 1) if texts else 0.0,
+        "act": len(acted),
+        "flagged_texts": flagged,
+        "act_texts": acted,
+    }
 
 
 def family(risk: str) -> str:
@@ -175,8 +221,12 @@ def main(argv: list[str]) -> None:
         report = {
             "development": measure_sets(RISK_SETS[:1], SAFE_SETS[:1]).as_dict(),
             "held_out_1": measure_sets(RISK_SETS[1:2], SAFE_SETS[1:2]).as_dict(),
-            "held_out_2": measure_sets(RISK_SETS[2:], SAFE_SETS[2:]).as_dict(),
+            "held_out_2": measure_sets(RISK_SETS[2:3], SAFE_SETS[2:3]).as_dict(),
+            "fresh": measure_sets(RISK_SETS[3:4], SAFE_SETS[3:4]).as_dict(),
+            "fresh_2": measure_sets(RISK_SETS[4:5], SAFE_SETS[4:5]).as_dict(),
+            "probe_3": measure_sets(RISK_SETS[5:6], SAFE_SETS[5:6]).as_dict(),
             "all": measure_sets(RISK_SETS, SAFE_SETS).as_dict(),
+            "everyday": {k: v for k, v in measure_everyday().items() if not k.endswith("_texts")},
             "categories": category_counts(RISK_SETS),
         }
         print(json.dumps(report, indent=2))

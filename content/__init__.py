@@ -15,7 +15,7 @@ from content.helplines import load_helplines
 from content.intake import Question, load_intake
 from content.loader import Source, Texts, load_sources, load_texts
 from content.program import Phase, load_phases
-from content.screen import load_patterns
+from content.screen import load_cues, load_patterns, load_shorthand
 from content.timezones import TimezoneCatalog, load_timezones
 
 
@@ -45,5 +45,7 @@ def check_all_content() -> Content:
     """Load and validate every data file (start-up and tests): a broken file fails here."""
     content = load_content()
     load_patterns()
+    load_cues()
+    load_shorthand()
     load_helplines()
     return content

@@ -23,9 +23,12 @@ How a message is matched:
 
 1. `normalise` folds the text: unicode quotes become ', accents, zero-width and
    control characters go, case is folded, leetspeak inside words is undone
-   ("k1ll" -> "kill"), every run of a repeated letter becomes one letter
+   ("k1ll" -> "kill"), a letter masked by asterisks is read as "i" ("k*ll" -> "kill"),
+   every run of a repeated letter becomes one letter
    ("diiiie" -> "die", "kill" -> "kil") and whitespace is collapsed.
    Letters spelled out one by one ("d i e") are joined ("die").
+   Chat shorthand from `risk_shorthand.yaml` is then spelled out ("tn" -> "tonight",
+   "w/o" -> "without", "no1" -> "no one") by `expand`.
 2. Every regex from the YAML file gets the same letter folding, so authors write
    plain English ("kill", "better off") and it still matches "killll" or
    "beter of". An apostrophe in a pattern is optional, so "don't" also
@@ -34,6 +37,11 @@ How a message is matched:
    regexes are not run at all (a speed-up only; it must hold whenever any of them matches).
 4. A pattern matches when one of its regexes matches somewhere that none of its
    `unless` regexes (nor a cancelling category) overlaps ("want to die", unless "die alone").
+
+5. When no self-harm pattern matched, a second stage weighs cues (`risk_cues.yaml`): each
+   concept group (death, ending, means, preparation, research, burden, finality, pain, time)
+   counts once, guards (jokes, games, work, the breakup as the thing that ends) subtract, and
+   a first-person message whose groups add up to the threshold goes to "ask", never "act".
 
 `combine(current, recent)` then looks at the person's last half hour: signals that add up
 escalate an "ask" to "act"; a later "I'm safe" clears what came before it.
@@ -44,6 +52,7 @@ not even a string) gives a `ScreenResult`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import unicodedata
@@ -60,6 +69,8 @@ from content.loader import CONTENT_DIR, ContentError, read_yaml
 log = logging.getLogger(__name__)
 
 PATTERNS_FILE = "risk_patterns.yaml"
+CUES_FILE = "risk_cues.yaml"
+SHORTHAND_FILE = "risk_shorthand.yaml"
 
 NONE = "none"
 ACT = "act"
@@ -152,6 +163,9 @@ _NUMBER_WITH_UNIT = re.compile(
     r"|cm|mm|p|gb|mb|d|w|mo|ish)$"
 )
 _REPEATED_LETTER = re.compile(r"([^\W\d_])\1+")
+# A letter masked with asterisks inside a word ("k*ll", "su*cide", "d*e") is read as an "i",
+# the letter people most often hide in these words.
+_MASKED_LETTER = re.compile(r"(?<=[a-z])\*+(?=[a-z])")
 # Letters spelled out one at a time ("d i e", "k.m.s") are joined back into a word.
 _SPACED_LETTERS = re.compile(r"(?<![^\s])(?:[a-z][ .]){2,}[a-z](?![^\s.,!?])")
 _WHITESPACE = re.compile(r"\s+")
@@ -189,6 +203,8 @@ def normalise(text: Any) -> str:
     else:
         s = _strip_marks(unicodedata.normalize("NFKD", s.casefold()))
     s = _LEET_WORD.sub(_deleet, s)
+    if "*" in s:
+        s = _MASKED_LETTER.sub("i", s)
     s = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", "").replace(".", ""), s)
     s = _REPEATED_LETTER.sub(r"\1", s)
     return _WHITESPACE.sub(" ", s).strip()
@@ -529,6 +545,185 @@ def _load_resolved(directory: Path) -> tuple[RiskPattern, ...]:
     return parse_patterns(read_yaml(PATTERNS_FILE, directory), PATTERNS_FILE)
 
 
+# --- The second stage: weighted cues -------------------------------------------------------------
+
+# The id and category a result from the cue stage carries.
+CUE_ID = "cues.self_harm"
+CUE_CATEGORY = "indirect"
+# Concepts spread over a very long message say little about one thought, and weighing them
+# costs time on every word: the cue stage reads messages up to this length (the bot's own
+# default, about four times a long chat message); the patterns still read every message whole.
+CUE_MAX_CHARS = 2_000
+
+
+class CueGroupSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weight: float
+    words: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("words")
+    @classmethod
+    def _non_blank(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not w.strip() for w in value):
+            raise ValueError("a cue word cannot be blank")
+        return value
+
+
+class CueFile(BaseModel):
+    """The whole of `risk_cues.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ask_at: float = Field(gt=0)
+    min_groups: int = Field(ge=1)
+    first_person: tuple[str, ...] = Field(min_length=1)
+    groups: dict[str, CueGroupSpec] = Field(min_length=1)
+    guards: dict[str, CueGroupSpec] = {}
+
+    @model_validator(mode="after")
+    def _signs(self) -> CueFile:
+        for name, group in self.groups.items():
+            if group.weight <= 0:
+                raise ValueError(f"group {name!r} must have a positive weight")
+        for name, guard in self.guards.items():
+            if guard.weight >= 0:
+                raise ValueError(f"guard {name!r} must have a negative weight")
+        return self
+
+
+def _word_regex(words: Iterable[str]) -> re.Pattern[str]:
+    """One regex for whole words or phrases, folded like the text; "word*" takes any ending."""
+    alternatives = []
+    for word in sorted(words, key=len, reverse=True):
+        stem = word.strip().lower()
+        tail = r"\w*" if stem.endswith("*") else ""
+        alternatives.append(re.escape(stem.rstrip("*")).replace("\\ ", " ") + tail)
+    return re.compile(prepare_regex(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)"))
+
+
+@dataclass(frozen=True, slots=True)
+class CueScorer:
+    """Weighs concept groups in a normalised message (see `risk_cues.yaml`)."""
+
+    ask_at: float
+    min_groups: int
+    first_person: re.Pattern[str]
+    groups: tuple[tuple[str, float, re.Pattern[str]], ...]
+    guards: tuple[tuple[str, float, re.Pattern[str]], ...]
+
+    def score(self, text: str) -> tuple[float, tuple[str, ...]]:
+        """The summed weight and the names of the concept groups found (guards included)."""
+        total = 0.0
+        found: list[str] = []
+        for name, weight, rx in self.groups:
+            if rx.search(text):
+                total += weight
+                found.append(name)
+        if not found:
+            return 0.0, ()
+        for _name, weight, rx in self.guards:
+            if rx.search(text):
+                total += weight
+        return total, tuple(found)
+
+    def asks(self, text: str) -> bool:
+        """True when the message should be asked about: enough weight from enough groups,
+        and the writer speaking of themselves."""
+        total, found = self.score(text)
+        return (
+            len(found) >= self.min_groups
+            and total >= self.ask_at
+            and self.first_person.search(text) is not None
+        )
+
+
+def parse_cues(raw: Any, file: str = CUES_FILE) -> CueScorer:
+    try:
+        data = CueFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "-"
+        raise ContentError(file, where, first["msg"]) from None
+    try:
+        return CueScorer(
+            ask_at=data.ask_at,
+            min_groups=data.min_groups,
+            first_person=_word_regex(data.first_person),
+            groups=tuple((n, g.weight, _word_regex(g.words)) for n, g in data.groups.items()),
+            guards=tuple((n, g.weight, _word_regex(g.words)) for n, g in data.guards.items()),
+        )
+    except re.error as exc:
+        raise ContentError(file, "-", f"a cue word cannot be compiled: {exc}") from None
+
+
+def load_cues(directory: Path = CONTENT_DIR) -> CueScorer:
+    """The cue stage from `risk_cues.yaml`, compiled once per directory."""
+    return _load_cues(Path(directory).resolve())
+
+
+@cache
+def _load_cues(directory: Path) -> CueScorer:
+    return parse_cues(read_yaml(CUES_FILE, directory), CUES_FILE)
+
+
+# --- Chat shorthand ------------------------------------------------------------------------------
+
+
+class ShorthandFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shorthand: dict[str, str] = Field(min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Shorthand:
+    """Whole-word replacements applied to normalised text."""
+
+    table: dict[str, str]
+    words: re.Pattern[str]
+
+    def expand(self, text: str) -> str:
+        return self.words.sub(lambda m: self.table[m.group(0)], text)
+
+
+def parse_shorthand(raw: Any, file: str = SHORTHAND_FILE) -> Shorthand:
+    try:
+        data = ShorthandFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ContentError(
+            file, ".".join(str(p) for p in first["loc"]) or "-", first["msg"]
+        ) from None
+    table: dict[str, str] = {}
+    for key, value in data.shorthand.items():
+        folded_key, folded_value = normalise(str(key)), normalise(value)
+        if not folded_key or not folded_value:
+            raise ContentError(file, str(key), "shorthand and its meaning cannot be blank")
+        table[folded_key] = folded_value
+    alternatives = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    return Shorthand(table, re.compile(r"(?<![\w'/])(?:" + alternatives + r")(?![\w'/])"))
+
+
+def load_shorthand(directory: Path = CONTENT_DIR) -> Shorthand:
+    """The shorthand table from `risk_shorthand.yaml`, compiled once per directory."""
+    return _load_shorthand(Path(directory).resolve())
+
+
+@cache
+def _load_shorthand(directory: Path) -> Shorthand:
+    return parse_shorthand(read_yaml(SHORTHAND_FILE, directory), SHORTHAND_FILE)
+
+
+def expand(text: str, directory: Path = CONTENT_DIR) -> str:
+    """Normalised text with chat shorthand spelled out; unchanged if the table cannot load."""
+    try:
+        return load_shorthand(directory).expand(text)
+    except ContentError:
+        log.exception("risk shorthand could not be loaded; screening the text as written")
+        return text
+
+
 # --- Screening -----------------------------------------------------------------------------------
 
 
@@ -561,8 +756,11 @@ def _decide(matched: list[RiskPattern], flags: set[str]) -> ScreenResult:
     )
 
 
-def screen_normalised(text: str, patterns: tuple[RiskPattern, ...]) -> ScreenResult:
-    """Screen text that is already `normalise`d, against the given patterns."""
+def screen_normalised(
+    text: str, patterns: tuple[RiskPattern, ...], cues: CueScorer | None = None
+) -> ScreenResult:
+    """Screen text that is already `normalise`d, against the given patterns, then (when no
+    risk matched and the person did not say they are safe) against the cue stage."""
     if not text:
         return CLEAR
     cancelling: dict[str, list[tuple[int, int]]] = {}
@@ -583,7 +781,22 @@ def screen_normalised(text: str, patterns: tuple[RiskPattern, ...]) -> ScreenRes
             matched.append(p)
             if p.flag:
                 flags.add(p.flag)
-    return _decide(matched, flags)
+    result = _decide(matched, flags)
+    if (
+        cues is not None
+        and len(text) <= CUE_MAX_CHARS
+        and not result.flagged
+        and not result.safe
+        and cues.asks(text)
+    ):
+        return dataclasses.replace(
+            result,
+            risk=POSSIBLE_SELF_HARM,
+            matched=(CUE_ID,),
+            level=ASK,
+            categories=(CUE_CATEGORY,),
+        )
+    return result
 
 
 def screen(text: str, *, directory: Path = CONTENT_DIR) -> ScreenResult:
@@ -598,7 +811,12 @@ def screen(text: str, *, directory: Path = CONTENT_DIR) -> ScreenResult:
         log.exception("risk patterns could not be loaded; message not screened")
         return CLEAR
     try:
-        return screen_normalised(normalise(text), patterns)
+        cues: CueScorer | None = load_cues(directory)
+    except ContentError:
+        log.exception("risk cues could not be loaded; screening with the patterns only")
+        cues = None
+    try:
+        return screen_normalised(expand(normalise(text), directory), patterns, cues)
     except Exception:  # defensive: a screen must never take the conversation down
         log.error("screening failed; retrying on the plain lower-cased text")
     try:

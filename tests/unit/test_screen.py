@@ -13,6 +13,7 @@ import pytest
 from bench.screen import (
     RISK_SETS,
     SAFE_SETS,
+    everyday_sentences,
     measure_sets,
     risk_sentences,
     safe_sentences,
@@ -20,12 +21,18 @@ from bench.screen import (
 from content.loader import ContentError
 from content.screen import (
     ADDED_UP,
+    CUE_CATEGORY,
+    CUE_ID,
     MAX_CHARS,
     SAFE,
     ScreenResult,
     combine,
+    expand,
+    load_cues,
     load_patterns,
+    load_shorthand,
     normalise,
+    parse_cues,
     prepare_regex,
     screen,
 )
@@ -100,6 +107,16 @@ def test_each_held_out_set_also_meets_the_targets_on_its_own():
             assert caught / n >= 0.97, (risk_set, family, figures.missed)
         alarms, n = figures.false_alarms
         assert alarms / n <= 0.03, (safe_set, figures.alarms)
+
+
+def test_everyday_breakup_talk_is_never_acted_on_and_rarely_asked_about():
+    texts = everyday_sentences()
+    assert len(texts) >= 1000
+    results = [(text, screen(text)) for text in texts]
+    acted = [text for text, r in results if r.level == "act"]
+    flagged = [text for text, r in results if r.flagged]
+    assert acted == []
+    assert len(flagged) / len(texts) <= 0.03, flagged
 
 
 def test_the_safe_set_keeps_the_breakup_phrases_that_only_sound_dark():
@@ -507,10 +524,11 @@ def test_a_long_message_is_still_screened_to_its_end():
 def test_a_long_message_is_screened_quickly():
     text = ("I miss him and I keep replaying our last trip together. " * 200)[:10_000]
     screen(text)
-    started = time.perf_counter()
+    # CPU time, as the budget is stated: wall time on a shared machine measures the neighbours.
+    started = time.process_time()
     for _ in range(5):
         screen(text)
-    assert (time.perf_counter() - started) / 5 < 0.25
+    assert (time.process_time() - started) / 5 < 0.1
 
 
 def test_thousands_of_ordinary_messages_can_be_screened_per_second():
@@ -722,3 +740,215 @@ def test_the_screen_and_helplines_import_neither_telegram_nor_sqlalchemy():
         "sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False).returncode == 0
+
+
+# --- Indirect phrasings, by concept -------------------------------------------------------------
+
+
+def test_a_letter_hidden_behind_asterisks_is_read_as_written():
+    assert normalise("im gonna k*ll myself") == normalise("im gonna kill myself")
+    assert normalise("su*cide") == "suicide"
+    assert normalise("f*** off") == "f*** of"  # a masked ending is not a hidden letter
+
+
+def test_being_proud_of_yourself_is_not_read_as_offing_yourself():
+    assert screen("really proud of myself today").risk == "none"
+    assert screen("i feel like a shell of myself").risk == "none"
+    assert screen("i might just off myself").risk == "self_harm"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("worked out who will look after my rabbit", "preparatory"),
+        ("sold my camera, i wont be needing it", "preparatory"),
+        ("i checked how high the multi storey is", "preparatory"),
+        ("looked up how many it takes", "preparatory"),
+        ("i hope a bus hits me on the way home", "wish_dead"),
+        ("wouldnt care if i died in my sleep", "wish_dead"),
+        ("relapsed on sh again", "self_injury"),
+        ("hid the blades in my drawer", "self_injury"),
+    ],
+)
+def test_indirect_self_harm_phrasings_are_caught_by_their_concept(text, category):
+    result = screen(text)
+    assert result.self_harm, text
+    assert category in result.categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she said i'm dead if she ever sees me with him",
+        "he texted that he would smash my car up",
+        "my ex always knows where i am",
+        "he keeps turning up everywhere i go",
+        "she's been parked across the road all evening",
+        "he rings me from withheld numbers all night",
+        "i wedge a chair under my door every night",
+    ],
+)
+def test_threats_and_stalking_told_indirectly_are_danger(text):
+    assert screen(text).risk == "danger", text
+
+
+def test_a_single_visit_from_the_ex_is_contact_but_a_repeated_or_menacing_one_is_danger():
+    assert screen("she came to my work").risk == "none"
+    assert screen("he showed up at my door").risk == "none"
+    assert screen("he showed up at my door again at 2am").risk == "danger"
+    assert screen("she came to my work after i blocked her").risk == "danger"
+
+
+def test_idioms_of_anger_and_embarrassment_stay_unflagged():
+    for text in (
+        "i could kill her for wearing my jumper",
+        "so hungover i want to die",
+        "if my boss finds out he'll kill me",
+        "he said i'd regret it and he was right",
+    ):
+        assert screen(text).risk == "none", text
+
+
+# --- The cue stage ------------------------------------------------------------------------------
+
+
+def test_several_concepts_together_are_asked_about_even_without_a_pattern():
+    text = "the bridge tonight. sorry for everything, it will all be over for me soon"
+    result = screen(text)
+    assert result.risk == "possible_self_harm"
+    assert result.level == "ask"
+    assert result.matched == (CUE_ID,)
+    assert result.categories == (CUE_CATEGORY,)
+
+
+def test_the_cue_stage_never_acts_and_a_joke_or_the_breakup_guards_it():
+    cues = load_cues()
+    assert cues.asks(normalise("the bridge tonight, it will all be over for me soon"))
+    assert not cues.asks(normalise("the bridge tonight lol, it will all be over for me soon"))
+    assert not cues.asks(normalise("the bridge tonight with him, it will all be over for me soon"))
+    # one concept alone is not enough, however heavy
+    assert not cues.asks(normalise("i keep dreaming about death and funerals and graves"))
+
+
+def test_the_cue_stage_needs_the_writer_to_speak_of_themselves():
+    cues = load_cues()
+    assert not cues.asks(normalise("the bridge closes tonight forever"))
+    assert cues.asks(normalise("the bridge for me tonight, forever"))
+
+
+def test_a_stated_safety_keeps_the_cue_stage_quiet():
+    text = "the bridge tonight, it will all be over for me soon"
+    assert screen(text).risk == "possible_self_harm"
+    assert screen(f"im safe. {text}").risk == "none"
+
+
+def test_a_broken_cue_file_is_refused_and_screening_goes_on_with_the_patterns(tmp_path, caplog):
+    import shutil
+
+    shutil.copy(REPO / "content" / "risk_patterns.yaml", tmp_path / "risk_patterns.yaml")
+    (tmp_path / "risk_cues.yaml").write_text(
+        "ask_at: 1\nmin_groups: 1\nfirst_person: [i]\ngroups: {a: {weight: -1, words: [x]}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError, match="positive weight"):
+        load_cues(tmp_path)
+    assert screen("I want to die, my secret", directory=tmp_path).risk == "self_harm"
+    assert "risk cues could not be loaded" in caplog.text
+    assert "secret" not in caplog.text
+
+
+def test_cue_words_are_folded_like_the_text():
+    cues = parse_cues(
+        {
+            "ask_at": 2,
+            "min_groups": 2,
+            "first_person": ["i'm"],
+            "groups": {
+                "a": {"weight": 1, "words": ["goodbye"]},
+                "b": {"weight": 1, "words": ["overdos*"]},
+            },
+        }
+    )
+    assert cues.asks(normalise("im saying GOODBYEEE before the overdosing"))
+    assert not cues.asks(normalise("im saying goodbye"))
+
+
+# --- Chat shorthand -----------------------------------------------------------------------------
+
+
+def test_chat_shorthand_is_spelled_out_before_matching():
+    assert expand(normalise("every1 wld be better w/o me")) == "everyone would be beter without me"
+    assert expand(normalise("gonna do it tn")) == "gona do it tonight"
+    assert screen("every1 wld be better w/o me").self_harm
+    assert screen("ending it tn").self_harm
+
+
+def test_shorthand_replaces_whole_words_only():
+    assert expand("turn the tv on") == "turn the tv on"
+    assert expand("tnt and wild things") == "tnt and wild things"
+
+
+def test_a_broken_shorthand_file_leaves_the_text_as_written(tmp_path, caplog):
+    (tmp_path / "risk_shorthand.yaml").write_text("shorthand: {}\n", encoding="utf-8")
+    with pytest.raises(ContentError):
+        load_shorthand(tmp_path)
+    assert expand("ending it tn", tmp_path) == "ending it tn"
+    assert "risk shorthand could not be loaded" in caplog.text
+    assert "ending" not in caplog.text
+
+
+# --- Voices the first patterns were not written for -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what if i just wasnt around anymore",
+        "i have no more strength for living",
+        "i am not able more with this life",
+        "i've had enough of living, truly",
+        "the tablets are laid out on the table",
+        "i keep imagining myself falling from the balcony",
+    ],
+)
+def test_hypothetical_formal_and_non_native_phrasings_are_caught(text):
+    assert screen(text).self_harm, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he slid a dead rat under my door",
+        "she keeps sending me photos of my car",
+        "he said i would be sorry i ever met him",
+        "i changed my number because he won't stop",
+        "im too afraid to report him",
+    ],
+)
+def test_threats_by_act_and_fear_by_what_people_do_are_danger(text):
+    assert screen(text).risk == "danger", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the power cut again last night",
+        "my skin is a mess this week",
+        "haha you're next to get married",
+        "he said he'd break my heart",
+        "he said he'd hurt her feelings",
+        "he told me he wants to end us",
+        "i'm staying at my sister's because i'm scared of being alone",
+        "im gonna jump off the diving board",
+        "i'll take all of them to the charity shop today",
+        "he showed me his new knife set",
+        "my time is up on the parking",
+    ],
+)
+def test_words_that_only_look_like_the_new_signals_stay_unflagged(text):
+    assert screen(text).risk == "none", text
+
+
+def test_a_relapse_of_something_unnamed_is_asked_about_not_acted_on():
+    result = screen("i relapsed after 3 weeks clean")
+    assert (result.risk, result.level) == ("possible_self_harm", "ask")
