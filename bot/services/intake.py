@@ -240,11 +240,17 @@ class IntakeService:
                         profile.shares_work = Shared.WORK in chosen
                         profile.shares_home = Shared.HOME in chosen
                 case "abuse":
-                    profile.abuse = AbuseAnswer(str(value))
+                    answer = AbuseAnswer(str(value))
+                    # Once abuse is known it stays known: the way back to them stays closed.
+                    if profile.abuse is not AbuseAnswer.YES:
+                        profile.abuse = answer
                     if profile.abuse is AbuseAnswer.YES:
                         profile.goal = Goal.MOVE_ON
                 case "goal":
-                    profile.goal = Goal(str(value))
+                    goal = Goal(str(value))
+                    # After abuse, getting back together is never a goal the bot takes on.
+                    unsafe = profile.abuse is AbuseAnswer.YES and goal is Goal.GET_BACK
+                    profile.goal = Goal.MOVE_ON if unsafe else goal
                 case "timezone":
                     zone = str(value)
                     zone_info(zone)
