@@ -480,11 +480,6 @@ async def edit_setting(update: Update, context: CoachContext) -> Then | None:
         await not_set_up(update, context)
         return None
     await remove_buttons(query)
-    safety = context.services.safety
-    if data.arg in ("goal", "abuse") and await safety.reconnection_blocked(profile.user_id):
-        # Abuse or danger from the ex is known: getting back together is never on offer again.
-        await reply(update, context, context.texts.render("safetyflow.goal.refused"))
-        return None
     await ask(update, context, Progress(profile, data.arg), editing_one=True)
     return None
 
