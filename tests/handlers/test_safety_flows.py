@@ -359,3 +359,27 @@ async def test_a_crisis_while_filling_the_safety_plan_gets_care_and_the_part_is_
     assert "not a crisis service" in reply.text
     reply = await person.tap("I'm safe now")
     assert "Part 1 of 6" in reply.text
+
+
+async def test_danger_in_the_middle_of_the_intake_gets_care_and_the_intake_keeps_its_place(person):
+    await person.send("/start")
+    await person.send("Alex")
+    await person.tap("Today")
+    reply = await person.send(DANGER)
+    assert "immediate danger" in reply.text
+    assert "Who ended it?" in reply.text  # asked again after the care
+    await person.tap("They did")
+    profile = await profile_of(person)
+    assert profile.who_ended.value == "them" and profile.ex_name == "Alex"
+
+
+async def test_a_crisis_while_changing_a_setting_gets_care_and_the_setting_is_asked_again(person):
+    await finish_intake(person)
+    await person.send("/settings")
+    await person.tap("Change check-in time")
+    reply = await person.send(CRISIS)
+    assert "not a crisis service" in reply.text
+    reply = await person.tap("I'm safe now")
+    assert "22:00" in person.buttons()  # the check-in question again
+    await person.tap("22:00")
+    assert (await profile_of(person)).checkin_hour == 22
