@@ -54,11 +54,14 @@ class Scheduler:
         send: Sender,
         urges: UrgeService | None = None,
         send_follow_up: FollowUpSender | None = None,
+        forget_signals: Callable[[datetime], Awaitable[int]] | None = None,
     ) -> None:
         self.checkins = checkins
         self.send = send
         self.urges = urges
         self.send_follow_up = send_follow_up
+        # Everyone's screen outcomes older than half an hour, removed on each tick.
+        self.forget_signals = forget_signals
         self._drafts_forgotten_at: datetime | None = None
 
     async def tick(self, bot: Bot) -> TickReport:
@@ -74,6 +77,8 @@ class Scheduler:
             await self._send_checkins(bot, pending, report)
         if self.urges is not None and self.send_follow_up is not None:
             await self._follow_ups(bot, now, report, self.urges, self.send_follow_up)
+        if self.forget_signals is not None:
+            await self.forget_signals(now)
         return report
 
     async def _send_checkins(self, bot: Bot, pending: list[Claimed], report: TickReport) -> None:

@@ -304,7 +304,13 @@ def make_scheduler(services: Services) -> Scheduler:
     async def send_follow_up(bot: Bot, follow_up: FollowUp) -> int:
         return await urge.send_follow_up(bot, texts, follow_up)
 
-    return Scheduler(services.checkins, send, services.urges, send_follow_up)
+    return Scheduler(
+        services.checkins,
+        send,
+        services.urges,
+        send_follow_up,
+        forget_signals=services.safety.forget_old_signals,
+    )
 
 
 def bot_commands(texts: Texts) -> list[BotCommand]:

@@ -383,3 +383,16 @@ async def test_a_crisis_while_changing_a_setting_gets_care_and_the_setting_is_as
     assert "22:00" in person.buttons()  # the check-in question again
     await person.tap("22:00")
     assert (await profile_of(person)).checkin_hour == 22
+
+
+async def test_screen_outcomes_are_removed_by_the_tick_half_an_hour_later(person, clock):
+    await finish_intake(person)
+    await person.send(UNCLEAR)
+    scheduler = person.app.bot_data["scheduler"]
+    await scheduler.tick(person.app.bot)
+    async with person.db.sessions() as session:
+        assert len((await session.scalars(select(RiskSignal))).all()) == 1
+    clock.advance(minutes=31)
+    await scheduler.tick(person.app.bot)
+    async with person.db.sessions() as session:
+        assert (await session.scalars(select(RiskSignal))).all() == []
