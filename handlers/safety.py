@@ -1,13 +1,23 @@
-"""Crisis care first: every free-text message is screened before any other handler sees it.
+"""Crisis care first: every text and caption is screened before any other handler sees it.
 
 `screen_message` runs in its own group before the coaching handlers (see handlers/__init__.py).
-A self-harm or violence message gets a warm reply with helplines and buttons, opens a safety
-hold (scheduled nudges become a gentle daily ask until the person taps "I'm safe now") and stops
-the update there: a crisis message never gets coaching or the next intake question. What the
-person was in the middle of stays recorded, so after "I'm safe now" they carry on where they
-were. An abuse disclosure switches the plan to moving on, offers support lines, and the intake
-question they are on is asked again. Logs say which kind of reply went out, never what the
-person wrote.
+Each message's own screen outcome is kept for half an hour (never its words) and read together
+with the person's earlier ones, so signals spread over several messages add up. Three levels:
+
+- act: crisis care at once (the person's safety plan first, the lines for their country, a
+  safety hold on coaching nudges until they tap "I'm safe now", a safety plan offered);
+- ask: the direct question "Are you thinking about ending your life?" with Yes / No, I'm safe /
+  I'm not sure (not asked again within half an hour of a "No");
+- none: coaching, with a short practical nudge for health signals, a light note for someone
+  under 18, and a plain answer when asked whether this is a real person.
+
+Danger from the ex gets its own reply (emergency number, domestic-abuse line, a short
+checklist) and, like an abuse disclosure, closes reconnecting for good and lets go of any held
+draft. A self-harm threat inside an /urge draft is pressure on the ex: the draft is still
+reviewed (and flagged) and the writer gets the direct question. A crisis message never gets
+coaching or the next intake question, and what the person was in the middle of stays recorded,
+so after "I'm safe now" they carry on where they were. Logs say which kind of reply went out,
+never what the person wrote.
 """
 
 from __future__ import annotations

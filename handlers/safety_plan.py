@@ -22,6 +22,7 @@ from handlers.replies import (
     button,
     edit,
     keyboard,
+    not_set_up,
     remove_buttons,
     reply,
     settle,
@@ -161,6 +162,9 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
         return Then.STALE
     if action == "start":
         await remove_buttons(query)
+        if not (await context.services.safety.view(user_id)).known:
+            await not_set_up(update, context)  # nothing can be saved before /start
+            return None
         await next_part(update, context, None)
     elif action == "skip":
         await remove_buttons(query)

@@ -396,3 +396,9 @@ async def test_screen_outcomes_are_removed_by_the_tick_half_an_hour_later(person
     await scheduler.tick(person.app.bot)
     async with person.db.sessions() as session:
         assert (await session.scalars(select(RiskSignal))).all() == []
+
+
+async def test_someone_who_never_pressed_start_is_offered_to_set_up_before_a_safety_plan(person):
+    await person.send(CRISIS)
+    reply = await person.tap("Make my safety plan")
+    assert "Let's set things up first" in reply.text
