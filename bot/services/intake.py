@@ -240,10 +240,7 @@ class IntakeService:
                         profile.shares_work = Shared.WORK in chosen
                         profile.shares_home = Shared.HOME in chosen
                 case "abuse":
-                    answer = AbuseAnswer(str(value))
-                    # Once abuse is known it stays known: the way back to them stays closed.
-                    if profile.abuse is not AbuseAnswer.YES:
-                        profile.abuse = answer
+                    profile.abuse = AbuseAnswer(str(value))
                     if profile.abuse is AbuseAnswer.YES:
                         profile.goal = Goal.MOVE_ON
                 case "goal":
