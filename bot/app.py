@@ -33,6 +33,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.program import ProgramService
 from bot.services.progress import ProgressService
 from bot.services.safety import SafetyService
+from bot.services.safety_plan import SafetyPlanService
 from bot.services.urge import UrgeService
 from bot.settings import Settings
 from bot.webhook import Poller, WebhookServer
@@ -224,6 +225,7 @@ def build_services(
         program=ProgramService(db, content, clock, settings.default_timezone),
         progress=ProgressService(db, clock, settings.default_timezone, checkins),
         conversation=ConversationService(db, clock),
+        safety_plan=SafetyPlanService(db, clock),
     )
     return services
 

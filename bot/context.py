@@ -17,6 +17,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.program import ProgramService
 from bot.services.progress import ProgressService
 from bot.services.safety import SafetyService
+from bot.services.safety_plan import SafetyPlanService
 from bot.services.urge import UrgeService
 from bot.settings import Settings
 from content import Content
@@ -40,6 +41,7 @@ class Services:
     program: ProgramService
     progress: ProgressService
     conversation: ConversationService  # what each person is expected to answer next
+    safety_plan: SafetyPlanService  # the six parts of the person's safety plan
 
 
 class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

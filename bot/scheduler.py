@@ -115,6 +115,7 @@ class Scheduler:
         send: Sender,
         urges: UrgeService | None = None,
         send_follow_up: FollowUpSender | None = None,
+        forget_signals: Callable[[datetime], Awaitable[int]] | None = None,
         *,
         lease: timedelta = CLAIM_LEASE,
     ) -> None:
@@ -123,6 +124,8 @@ class Scheduler:
         self.urges = urges
         self.send_follow_up = send_follow_up
         self.lease = lease
+        # Everyone's screen outcomes older than half an hour, removed on each tick.
+        self.forget_signals = forget_signals
         self._drafts_forgotten_at: datetime | None = None
 
     async def tick(self, bot: Bot) -> TickReport:
@@ -141,6 +144,8 @@ class Scheduler:
                     await self._each(pending, lambda c: self._checkin(bot, c, ledger, report))
             if self.urges is not None and self.send_follow_up is not None:
                 await self._follow_ups(bot, now, report, self.urges)
+        if self.forget_signals is not None:
+            await self.forget_signals(now)
         return report
 
     @staticmethod

@@ -54,6 +54,7 @@ from handlers import (
     progress,
     robustness,
     safety,
+    safety_plan,
     settings,
     taps,
     urge,
@@ -107,6 +108,7 @@ COMMAND_HANDLERS: dict[str, Handler] = {
     "moveon": program.ask_move_on,
     "settings": settings.send_settings,
     "helplines": safety.show_helplines,
+    "safetyplan": safety_plan.show_plan,
     "privacy": privacy.show_privacy,
     "export": privacy.send_export,
     "delete": privacy.ask_to_delete,
@@ -129,6 +131,7 @@ CALLBACKS: dict[str, Handler] = {
     "decide": program.on_decide_tap,
     "progress": progress.show_progress,
     "safety": safety.on_tap,
+    "splan": safety_plan.on_tap,
     "privacy:delete": privacy.confirm_delete,
     "checkin": _checkin_tap,
     "menu:plan": _tap(program.show_plan),
@@ -144,11 +147,13 @@ ANSWERS: dict[str, Callable[[Update, CoachContext, Expected], Awaitable[Then | N
     "urge": urge.on_answer,
     "journal": journal.on_answer,
     "settings": settings.on_answer,
+    "safety": safety_plan.on_answer,
 }
 
 # The awaited key's feature → how to ask again what was awaited, after care or an old button.
 ASK_AGAIN: dict[str, Callable[[Update, CoachContext, Expected, str], Awaitable[bool]]] = {
     "intake": onboarding.ask_again,
+    "safety": safety_plan.ask_again,
 }
 
 # An understood intent → the feature that answers it (content/understand.py names intents;
@@ -299,7 +304,13 @@ def make_scheduler(services: Services) -> Scheduler:
     async def send_follow_up(bot: Bot, follow_up: FollowUp) -> int:
         return await urge.send_follow_up(bot, texts, follow_up)
 
-    return Scheduler(services.checkins, send, services.urges, send_follow_up)
+    return Scheduler(
+        services.checkins,
+        send,
+        services.urges,
+        send_follow_up,
+        forget_signals=services.safety.forget_old_signals,
+    )
 
 
 def bot_commands(texts: Texts) -> list[BotCommand]:

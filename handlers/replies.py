@@ -38,12 +38,14 @@ COMMANDS = (
     "moveon",
     "settings",
     "helplines",
+    "safetyplan",
     "privacy",
     "export",
     "delete",
     "help",
 )
 SAFETY_AREA = "safety"
+SAFETY_PLAN_AREA = "splan"
 
 
 class StaleButton(Exception):
@@ -193,14 +195,15 @@ async def show_menu(update: Update, context: CoachContext) -> None:
 # --- care: the crisis reply, shared by the screen and by any flow that finds a crisis ----------
 
 
-def crisis_markup(texts: Texts) -> InlineKeyboardMarkup:
-    return keyboard(
-        [
-            [button(texts.render("safety.safe_now"), SAFETY_AREA, "safe")],
-            [button(texts.render("safety.show_lines"), SAFETY_AREA, "lines")],
-            [button(texts.render("safety.trusted"), SAFETY_AREA, "trusted")],
-        ]
-    )
+def crisis_markup(texts: Texts, *, offer_plan: bool = False) -> InlineKeyboardMarkup:
+    rows = [
+        [button(texts.render("safety.safe_now"), SAFETY_AREA, "safe")],
+        [button(texts.render("safety.show_lines"), SAFETY_AREA, "lines")],
+        [button(texts.render("safety.trusted"), SAFETY_AREA, "trusted")],
+    ]
+    if offer_plan:  # after any crisis, until the person's safety plan is complete
+        rows.append([button(texts.render("safety2.plan.make"), SAFETY_PLAN_AREA, "start")])
+    return keyboard(rows)
 
 
 def gentle_markup(texts: Texts) -> InlineKeyboardMarkup:
@@ -230,4 +233,13 @@ async def answer_crisis(update: Update, context: CoachContext, risk: str) -> Non
         view = UNKNOWN
     text_id = "safety.violence" if risk == "violence" else "safety.crisis"
     text = context.texts.render(text_id, lines=lines_for(update, view))
-    await reply(update, context, text, crisis_markup(context.texts))
+    try:  # the person's own safety plan, first, when they have made one
+        plan = await context.services.safety_plan.plan(update.effective_user.id)
+    except Exception as error:
+        log.warning("could not read the safety plan (%s)", type(error).__name__)
+        plan = None
+    if plan is not None and plan.started:
+        first = context.texts.render("safety2.plan.first", plan=Markup(plan.short_html))
+        text = f"{first}\n{text}"
+    offer = plan is None or not plan.complete
+    await reply(update, context, text, crisis_markup(context.texts, offer_plan=offer))

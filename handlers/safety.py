@@ -1,13 +1,23 @@
-"""Crisis care first: every free-text message is screened before any other handler sees it.
+"""Crisis care first: every text and caption is screened before any other handler sees it.
 
 `screen_message` runs in its own group before the coaching handlers (see handlers/__init__.py).
-A self-harm or violence message gets a warm reply with helplines and buttons, opens a safety
-hold (scheduled nudges become a gentle daily ask until the person taps "I'm safe now") and stops
-the update there: a crisis message never gets coaching or the next intake question. What the
-person was in the middle of stays recorded, so after "I'm safe now" they carry on where they
-were. An abuse disclosure switches the plan to moving on, offers support lines, and the intake
-question they are on is asked again. Logs say which kind of reply went out, never what the
-person wrote.
+Each message's own screen outcome is kept for half an hour (never its words) and read together
+with the person's earlier ones, so signals spread over several messages add up. Three levels:
+
+- act: crisis care at once (the person's safety plan first, the lines for their country, a
+  safety hold on coaching nudges until they tap "I'm safe now", a safety plan offered);
+- ask: the direct question "Are you thinking about ending your life?" with Yes / No, I'm safe /
+  I'm not sure (not asked again within half an hour of a "No");
+- none: coaching, with a short practical nudge for health signals, a light note for someone
+  under 18, and a plain answer when asked whether this is a real person.
+
+Danger from the ex gets its own reply (emergency number, domestic-abuse line, a short
+checklist) and, like an abuse disclosure, closes reconnecting for good and lets go of any held
+draft. A self-harm threat inside an /urge draft is pressure on the ex: the draft is still
+reviewed (and flagged) and the writer gets the direct question. A crisis message never gets
+coaching or the next intake question, and what the person was in the middle of stays recorded,
+so after "I'm safe now" they carry on where they were. Logs say which kind of reply went out,
+never what the person wrote.
 """
 
 from __future__ import annotations
@@ -17,16 +27,26 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
-from bot.services.safety import INTERNATIONAL, UNKNOWN, SafetyView, supported_countries
-from content.helplines import format_helplines, helplines_for
-from content.loader import Texts, source_names
-from content.screen import screen
+from bot.services.safety import (
+    ASK_ANSWERS,
+    ASK_NO,
+    ASK_YES,
+    INTERNATIONAL,
+    UNKNOWN,
+    SafetyView,
+    supported_countries,
+)
+from content.helplines import format_danger, format_helplines, format_youth_note, helplines_for
+from content.loader import Markup, Texts, source_names
+from content.screen import ASK, SAFE, ScreenResult, combine, screen
+from content.understand import asks_if_bot
 from handlers.callbacks import decode
 from handlers.replies import (
     SAFETY_AREA,
     Then,
     answer_crisis,
     button,
+    crisis_markup,
     edit,
     gentle_markup,
     in_rows,
@@ -99,27 +119,203 @@ async def show_helplines(update: Update, context: CoachContext) -> None:
 
 # --- the screen ------------------------------------------------------------------------------
 
+# Awaited answers that are a message meant for the ex (a draft to review): a self-harm threat in
+# one is pressure on the ex, so the draft is still reviewed and flagged, and the writer checked on.
+DRAFT_KEYS = frozenset({"urge.draft"})
+
 
 async def screen_message(update: Update, context: CoachContext) -> Then | None:
-    """Every text or caption, new or edited, in any state. None when the message is not a
-    crisis or abuse message; otherwise it has been answered here and must go no further (the
-    routing table stops it), and the result says whether to ask the question the person was
-    on again."""
+    """Every text or caption, new or edited, in any state. None when the message may go on to
+    coaching (a gentle note on health, age or "are you a bot?" may have been sent first);
+    otherwise it has been answered here and must go no further (the routing table stops it),
+    and the result says whether to ask the question the person was on again."""
     message = update.effective_message
     if message is None or update.effective_user is None:
         return None
-    result = screen(message.text or message.caption or "")
-    if not result.flagged:
-        return None
-    log.info("screen: %s reply", result.risk)
+    user_id = update.effective_user.id
+    own = screen(message.text or message.caption or "")
+    result = await in_context(context, user_id, own)
+    log.info("screen: %s at level %s", result.risk, result.level)
     try:
-        # Danger from the ex gets the abuse reply until it has one of its own.
-        if result.risk in ("abuse", "danger"):
+        if result.risk == "danger":
+            return await answer_danger(update, context)
+        if result.risk == "abuse":
             return await answer_abuse(update, context)
-        await answer_crisis(update, context, result.risk)
+        if result.self_harm and own.leverage and await _drafting(context, user_id):
+            await ask_directly(update, context)  # and the draft is reviewed next, flagged
+            return None
+        if result.level == ASK and result.self_harm:
+            if await _should_ask(context, user_id):
+                await ask_directly(update, context)
+                return Then.UNHANDLED
+            return await _notes(update, context, result, message.text)
+        if result.flagged:
+            await answer_crisis(update, context, result.risk)
+            return Then.UNHANDLED
     except Exception:  # whatever failed, the message must not go on to coaching or the intake
         log.exception("screen: the %s reply failed", result.risk)
-    return Then.UNHANDLED
+        return Then.UNHANDLED
+    return await _notes(update, context, result, message.text)
+
+
+async def in_context(context: CoachContext, user_id: int, own: ScreenResult) -> ScreenResult:
+    """The message's own result seen with the person's last half hour, and the own result kept
+    (its outcome only, never the words). Storage failing never stops the screen: the message's
+    own result stands."""
+    result = own
+    try:
+        if own.level == ASK:
+            recent = await context.services.safety.recent_results(user_id)
+            result = combine(own, recent)
+        await context.services.safety.record_signal(user_id, own)
+    except Exception as error:
+        log.warning("screen context unavailable (%s)", type(error).__name__)
+    return result
+
+
+async def _drafting(context: CoachContext, user_id: int) -> bool:
+    try:
+        expected = await context.services.conversation.expected(user_id)
+    except Exception:
+        return False
+    return expected is not None and expected.key in DRAFT_KEYS
+
+
+async def _should_ask(context: CoachContext, user_id: int) -> bool:
+    try:
+        return await context.services.safety.should_ask(user_id)
+    except Exception:
+        return True  # when in doubt, ask
+
+
+async def _notes(
+    update: Update, context: CoachContext, result: ScreenResult, text: str | None
+) -> Then | None:
+    """Not a crisis: a short practical nudge for health signals, a light note for someone under
+    18, a plain answer to "are you a real person?". The message then goes on as usual, except a
+    question about the bot, which is answered here (and what was awaited asked again)."""
+    texts, user_id = context.texts, update.effective_user.id if update.effective_user else 0
+    if result.minor:
+        await _youth_note(update, context, user_id)
+    if result.health and not await _nudged_lately(context, user_id):
+        await reply(update, context, texts.render("safety2.health.nudge"))
+    if text and asks_if_bot(text):
+        await reply(update, context, texts.render("safety2.bot.asked"))
+        return Then.CARRY_ON
+    return None
+
+
+async def _nudged_lately(context: CoachContext, user_id: int) -> bool:
+    """A health nudge was already given in the last half hour (this message's own signal is the
+    newest one): once is enough."""
+    try:
+        signals = await context.services.safety.recent_signals(user_id)
+    except Exception:
+        return False
+    return sum("health" in s.flags for s in signals) > 1
+
+
+async def _youth_note(update: Update, context: CoachContext, user_id: int) -> None:
+    try:
+        newly = await context.services.safety.record_minor(user_id, True)
+    except Exception as error:
+        log.warning("could not record an age (%s)", type(error).__name__)
+        newly = True
+    if not newly:
+        return  # said before: the note once is enough, and the person is not singled out
+    view = await safety_view(update, context)
+    language = update.effective_user.language_code if update.effective_user else None
+    hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
+    texts = context.texts
+    text = "\n\n".join(
+        (texts.render("safety2.youth.note"), texts.render("safety2.youth.lines",
+                                                          lines=Markup(format_youth_note(hs))))
+    )  # fmt: skip
+    await reply(update, context, text)
+
+
+async def ask_directly(update: Update, context: CoachContext) -> None:
+    """The question clinicians ask when a message is unclear, with three buttons."""
+    assert update.effective_user is not None
+    texts = context.texts
+    try:
+        await context.services.safety.asked(update.effective_user.id)
+    except Exception as error:
+        log.warning("could not note the question (%s)", type(error).__name__)
+    await reply(update, context, texts.render("safety2.ask.question").rstrip(), ask_markup(texts))
+
+
+def ask_markup(texts: Texts) -> InlineKeyboardMarkup:
+    return keyboard(
+        [[button(texts.render(f"safety2.ask.{answer}"), AREA, "ask", answer)]
+         for answer in ASK_ANSWERS]
+    )  # fmt: skip
+
+
+async def answer_ask(update: Update, context: CoachContext, answer: str) -> Then | None:
+    """A tap on Yes / No, I'm safe / I'm not sure."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    if answer not in ASK_ANSWERS:
+        return None
+    user_id, texts = update.effective_user.id, context.texts
+    await remove_buttons(query)
+    outcome = await context.services.safety.answer_ask(user_id, answer)
+    if answer == ASK_YES:
+        await answer_crisis(update, context, "self_harm")
+        return None
+    if answer == ASK_NO:
+        await context.services.safety.record_signal(user_id, SAFE)
+        await reply(update, context, texts.render("safety2.ask.reply_no"))
+        return Then.CARRY_ON
+    view = outcome.view if outcome is not None else await safety_view(update, context)
+    plan = await context.services.safety_plan.plan(user_id)
+    text = _plan_first(texts, plan.short_html) + texts.render(
+        "safety2.ask.reply_unsure", lines=lines_for(update, view)
+    )
+    await reply(update, context, text, crisis_markup(texts, offer_plan=not plan.complete))
+    return None
+
+
+def _plan_first(texts: Texts, short_html: str) -> str:
+    if not short_html:
+        return ""
+    return texts.render("safety2.plan.first", plan=Markup(short_html)) + "\n"
+
+
+async def answer_danger(update: Update, context: CoachContext) -> Then:
+    """Danger from the ex: the emergency number, the domestic-abuse line, a short safety
+    checklist; remembered, so reconnecting is never suggested again. No coaching."""
+    assert update.effective_user is not None
+    user_id, texts = update.effective_user.id, context.texts
+    try:
+        outcome = await context.services.safety.record_danger(user_id)
+    except Exception as error:
+        log.warning("could not record danger (%s)", type(error).__name__)
+        outcome = None
+    view = outcome.view if outcome is not None else await safety_view(update, context)
+    language = update.effective_user.language_code
+    hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
+    text = texts.render(
+        "safety2.danger.reply_formatted",
+        lines=Markup(format_danger(hs)),
+        checklist=Markup(texts.render("safety2.danger.checklist").rstrip()),
+    ).rstrip()
+    await reply(update, context, text, abuse_markup(texts))
+    await _drop_held_drafts(update, context)
+    return Then.CARRY_ON if outcome is not None and outcome.intake_step else Then.UNHANDLED
+
+
+async def _drop_held_drafts(update: Update, context: CoachContext) -> None:
+    """Reaching out is off the table now: a draft the person was holding will not come back."""
+    assert update.effective_user is not None
+    try:
+        cancelled = await context.services.urges.cancel_held_drafts(update.effective_user.id)
+    except Exception as error:
+        log.warning("could not cancel held drafts (%s)", type(error).__name__)
+        return
+    if cancelled:
+        await reply(update, context, context.texts.render("safety2.urge.drafts_cancelled"))
 
 
 async def answer_abuse(update: Update, context: CoachContext) -> Then:
@@ -143,6 +339,7 @@ async def answer_abuse(update: Update, context: CoachContext) -> Then:
     else:
         text = texts.render("safety.abuse_again", lines=lines)
     await reply(update, context, text, abuse_markup(texts))
+    await _drop_held_drafts(update, context)
     in_intake = outcome is not None and outcome.intake_step is not None
     return Then.CARRY_ON if in_intake else Then.UNHANDLED
 
@@ -164,6 +361,8 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
         await reply(update, context, texts.render("safety.safe_thanks" if lifted else
                                                    "safety.safe_already"))  # fmt: skip
         return Then.CARRY_ON if lifted else None  # back to what they were answering, if anything
+    elif data.action == "ask":
+        return await answer_ask(update, context, data.arg)
     elif data.action == "lines":
         view = await safety_view(update, context)
         markup = gentle_markup(texts) if view.on_hold else None

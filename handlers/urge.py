@@ -61,11 +61,11 @@ def strength_markup(texts: Texts) -> InlineKeyboardMarkup:
     )
 
 
-def hold_markup(texts: Texts, urge_id: int) -> InlineKeyboardMarkup:
-    return keyboard(
-        [[button(texts.render("urge.buttons.hold"), AREA, "hold", urge_id)],
-         [button(texts.render("urge.buttons.let_go"), AREA, "letgo", urge_id)]]
-    )  # fmt: skip
+def hold_markup(texts: Texts, urge_id: int, *, blocked: bool = False) -> InlineKeyboardMarkup:
+    let_go = [button(texts.render("urge.buttons.let_go"), AREA, "letgo", urge_id)]
+    if blocked:  # abuse or danger from the ex: letting it go is the only offer
+        return keyboard([let_go])
+    return keyboard([[button(texts.render("urge.buttons.hold"), AREA, "hold", urge_id)], let_go])
 
 
 def follow_up_markup(texts: Texts, urge_id: int) -> InlineKeyboardMarkup:
@@ -82,6 +82,8 @@ def review_text(texts: Texts, drafted: DraftReview) -> str:
     # Where they are in no contact, and the verdict's own reason, are said by the verdict below.
     about_the_draft = [f for f in result.findings if f.check not in VERDICT_CHECKS]
     lines: list[str] = []
+    if drafted.leverage:  # a self-harm threat as pressure: flagged first, in the bot's words
+        lines += [texts.render("safetyflow.draft.leverage").rstrip(), ""]
     if not about_the_draft:
         lines.append(texts.render("urge.clean"))
     else:
@@ -172,9 +174,9 @@ async def show_review(update: Update, context: CoachContext, drafted: DraftRevie
                     "urge.rewrite", text=rewrite.text, sources=source_names(rewrite.sources)
                 ),
             )
-    await reply(
-        update, context, texts.render("urge.offer_hold"), hold_markup(texts, drafted.urge_id)
-    )
+    markup = hold_markup(texts, drafted.urge_id, blocked=drafted.blocked)
+    offer = "safetyflow.draft.let_go_only" if drafted.blocked else "urge.offer_hold"
+    await reply(update, context, texts.render(offer), markup)
 
 
 async def on_answer(update: Update, context: CoachContext, expected: Expected) -> Then | None:

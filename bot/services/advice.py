@@ -23,6 +23,7 @@ from bot.db.models import Answer, ContactEvent, Profile, User
 from bot.services.checkin import CheckinService
 from bot.services.program import story_goal
 from bot.services.retry import retry_transient
+from bot.services.safety import blocked_in
 from bot.services.timing import local_date_of, local_hour_of
 from content import Content
 from content.advice import FEELINGS, THEY_MESSAGED, Situation, Verdict, advise
@@ -236,6 +237,9 @@ class AdviceService:
                 (today - started).days >= profile.no_contact_days
             )
             readiness = await self._readiness_done(session, user_id, no_contact_done)
+            # Abuse or danger from the ex known anywhere (even only in a recent message): the
+            # let-go answer, never a reconnecting one.
+            unsafe_ex = await blocked_in(session, user_id, now)
         breakup_on = profile.breakup_on
         days_since_breakup = max(0, (today - breakup_on).days) if breakup_on else 0
         last_contact = _latest_date(last_slip, profile.no_contact_started_on)
@@ -246,7 +250,7 @@ class AdviceService:
             ),
             who_ended=profile.who_ended.value if profile.who_ended else None,
             shared=profile.shared,
-            abuse_or_repeated_cheating=_abuse(profile.abuse),
+            abuse_or_repeated_cheating=True if unsafe_ex else _abuse(profile.abuse),
             goal=(story_goal(profile.phase, None, profile.goal) or Goal.UNSURE).value,
             local_hour=local_hour_of(now, zone),
             readiness_checklist_done=readiness,

@@ -244,7 +244,10 @@ class IntakeService:
                     if profile.abuse is AbuseAnswer.YES:
                         profile.goal = Goal.MOVE_ON
                 case "goal":
-                    profile.goal = Goal(str(value))
+                    goal = Goal(str(value))
+                    # After abuse, getting back together is never a goal the bot takes on.
+                    unsafe = profile.abuse is AbuseAnswer.YES and goal is Goal.GET_BACK
+                    profile.goal = Goal.MOVE_ON if unsafe else goal
                 case "timezone":
                     zone = str(value)
                     zone_info(zone)

@@ -36,6 +36,7 @@ from bot.db import queries as q
 from bot.db.models import Answer, JournalEntry, Profile
 from bot.services.intake import local_today
 from bot.services.retry import retry_transient
+from bot.services.safety import blocked_in
 from content import Content
 from content.program import (
     MOVE_ON,
@@ -300,7 +301,8 @@ class ProgramService:
             phase_started_on=profile.phase_started_on,
             no_contact_started_on=profile.no_contact_started_on,
             no_contact_days=profile.no_contact_days,
-            abuse=profile.abuse is AbuseAnswer.YES,
+            # Abuse or danger from the ex, however it became known: never back towards them.
+            abuse=await blocked_in(session, user_id, self.clock.now()),
             shared=profile.shared,
             ticked={
                 form: checklist_ticks(form, answers.get(form, {}), self.program)

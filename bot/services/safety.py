@@ -46,7 +46,7 @@ SIGNAL_WINDOW = timedelta(minutes=30)
 # Risks that mean the ex is not safe to be close to: reconnecting is never suggested again.
 UNSAFE_EX_RISKS = frozenset({"abuse", "danger"})
 # The non-crisis flags a screen result may carry, stored beside its risk.
-SIGNAL_FLAGS = ("health", "minor", "leverage")
+SIGNAL_FLAGS = ("health", "minor", "leverage", "safe")
 # The answers to the direct question, in the order the buttons show them.
 ASK_YES, ASK_NO, ASK_UNSURE = "yes", "no", "unsure"
 ASK_ANSWERS = (ASK_YES, ASK_NO, ASK_UNSURE)
@@ -334,21 +334,10 @@ class SafetyService:
         """True once abuse or danger from the ex is known: disclosed in the intake or in a
         message, reported as danger, or among the person's recent screen outcomes. Every
         feature that would suggest reaching out, rebuilding contact or getting back together
-        asks this first."""
+        asks this first (services that hold a session of their own call `blocked_in`)."""
         now = self.clock.now()
         async with self.db.sessions() as session:
-            profile = await q.get_profile(session, user_id)
-            if profile is not None and profile.abuse is AbuseAnswer.YES:
-                return True
-            state = await session.get(SafetyState, user_id)
-            if state is not None and state.danger_reported_at is not None:
-                return True
-            recent = select(RiskSignal.id).where(
-                RiskSignal.user_id == user_id,
-                RiskSignal.at >= now - SIGNAL_WINDOW,
-                RiskSignal.risk.in_(sorted(UNSAFE_EX_RISKS)),
-            )
-            return bool(await session.scalar(select(exists(recent))))
+            return await blocked_in(session, user_id, now)
 
     @staticmethod
     async def _state(session: AsyncSession, user_id: int, now: datetime) -> SafetyState:
@@ -487,6 +476,22 @@ class SafetyService:
             view = await self._open_hold(session, user_id, now)
             action = ACT_CRISIS if answer == ASK_YES else ACT_CARE
             return AskOutcome(answer, action, view, await _plan_incomplete(session, user_id))
+
+
+async def blocked_in(session: AsyncSession, user_id: int, now: datetime) -> bool:
+    """`SafetyService.reconnection_blocked`, inside a session a service already holds."""
+    profile = await q.get_profile(session, user_id)
+    if profile is not None and profile.abuse is AbuseAnswer.YES:
+        return True
+    state = await session.get(SafetyState, user_id)
+    if state is not None and state.danger_reported_at is not None:
+        return True
+    recent = select(RiskSignal.id).where(
+        RiskSignal.user_id == user_id,
+        RiskSignal.at >= now - SIGNAL_WINDOW,
+        RiskSignal.risk.in_(sorted(UNSAFE_EX_RISKS)),
+    )
+    return bool(await session.scalar(select(exists(recent))))
 
 
 def _accepted_fields(factory: Callable[..., Any]) -> frozenset[str]:

@@ -12,7 +12,7 @@ Session and content in, plain results out: no Telegram here.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -26,8 +26,10 @@ from bot.services.advice import Advice, AdviceService, Answers, NotSetUp
 from bot.services.checkin import CLAIM_LEASE, MAX_ATTEMPTS, CheckinService, Outcome, SendLedger
 from bot.services.intake import IntakeService
 from bot.services.retry import retry_transient
+from bot.services.safety import blocked_in
 from bot.services.timing import CATCH_UP, in_quiet_hours, local_date_of, local_hour_of
 from content.review import Review, infer_reason, load_review_book, review
+from content.screen import screen
 
 STRENGTHS = ("some", "strong")
 TOPICS = ("emergency", "logistics", "other")
@@ -61,6 +63,10 @@ class DraftReview:
     urge_id: int
     review: Review
     advice: Advice  # the advice engine's verdict for their situation
+    # Abuse or danger from the ex is known: no rewrites, and the draft is not offered for holding.
+    blocked: bool = False
+    # The draft uses self-harm as pressure on the ex: flagged, and the writer is checked on.
+    leverage: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +262,13 @@ class UrgeService:
         )
         async with self.db.transaction() as session:
             urge = await self._owned(session, user_id, urge_id)
-            urge.draft = draft
+            blocked = await blocked_in(session, user_id, self.clock.now())
+            # Nothing is kept to hold when reaching out is not safe.
+            urge.draft = None if blocked else draft
             urge.source = "draft"
-        return DraftReview(urge_id, result, advice)
+        if blocked:
+            result = replace(result, rewrites=())
+        return DraftReview(urge_id, result, advice, blocked, screen(draft).leverage)
 
     # --- holding it, and the answers to "still want to send it?" ------------------------------
 
@@ -269,6 +279,8 @@ class UrgeService:
         async with self.db.transaction() as session:
             await self._owned(session, user_id, urge_id)
             profile = await self._profile(session, user_id)
+            if await blocked_in(session, user_id, now):
+                return None  # reaching out is not safe: nothing comes back to send later
             at = now + FOLLOW_UP_AFTER
             result = await session.execute(
                 update(Urge)

@@ -18,7 +18,12 @@ from tests.handlers.driver import Person
 from tests.handlers.test_intake import finish_intake, profile_of
 
 CRISIS = "I don't want to live anymore"
-SAFETY_BUTTONS = ["I'm safe now", "Show helplines again", "Talk to someone I trust"]
+SAFETY_BUTTONS = [
+    "I'm safe now",
+    "Show helplines again",
+    "Talk to someone I trust",
+    "Make my safety plan",
+]
 
 
 async def tick(person: Person):
@@ -178,7 +183,7 @@ async def test_an_abuse_disclosure_switches_the_plan_to_moving_on_and_says_why(p
     plan = await person.send("/plan")
     assert "Let go and move on" in plan.text
 
-    again = await person.send("she follows me home and tracks my phone")
+    again = await person.send("he controlled all my money")
     assert "None of this is your fault" in again.text
     assert "not about getting back together" not in again.text  # said once is enough
 
