@@ -49,12 +49,14 @@ from handlers import (
     membership,
     menu,
     onboarding,
+    paths,
     privacy,
     program,
     progress,
     robustness,
     safety,
     settings,
+    sources,
     taps,
     urge,
 )
@@ -91,6 +93,8 @@ async def _checkin_tap(update: Update, context: CoachContext) -> None:
 async def _after_checkin(update: Update, context: CoachContext, view: CheckinView) -> None:
     """Once a check-in answer is in: the milestone and the program's word on it."""
     await program.after_checkin(update, context, view, checkin.milestone_text(context.texts, view))
+    if view.done and view.contact == "them":  # what they wrote about: the path's next step
+        await paths.ask_what_they_wrote(update, context)
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -110,6 +114,7 @@ COMMAND_HANDLERS: dict[str, Handler] = {
     "privacy": privacy.show_privacy,
     "export": privacy.send_export,
     "delete": privacy.ask_to_delete,
+    "sources": sources.show_sources,
     "help": menu.show_help,
 }
 
@@ -131,6 +136,7 @@ CALLBACKS: dict[str, Handler] = {
     "safety": safety.on_tap,
     "privacy:delete": privacy.confirm_delete,
     "checkin": _checkin_tap,
+    "paths": paths.on_tap,
     "menu:plan": _tap(program.show_plan),
     "menu:settings": _tap(settings.send_settings),
     "menu:privacy": _tap(privacy.show_privacy),

@@ -270,7 +270,13 @@ async def show_plan(update: Update, context: CoachContext) -> None:
         await reply(
             update, context, texts.render("plan.length_note", days=step.state.no_contact_days)
         )
-    await reply(update, context, texts.render("plan.closing"))
+    # The person's own path (handlers/paths.py): not while the plan is about letting go after abuse.
+    path = (
+        None
+        if step.abuse
+        else keyboard([[button(texts.render("paths.menu_button"), "paths", "show")]])
+    )
+    await reply(update, context, texts.render("plan.closing"), path)
 
 
 # --- moving on ---------------------------------------------------------------------------------

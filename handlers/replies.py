@@ -41,6 +41,7 @@ COMMANDS = (
     "privacy",
     "export",
     "delete",
+    "sources",
     "help",
 )
 SAFETY_AREA = "safety"
