@@ -157,7 +157,10 @@ def load_paths(directory: Path = CONTENT_DIR) -> Paths:
         tuple(back.get("differ") or ()),
         _said("comeback.blocked", back.get("blocked")),
     )
-    heard = {str(k): _said(f"heard.{k}", v, with_differ=True) for k, v in raw["heard"].items()}
+    if any(not isinstance(k, str) for k in raw["heard"]):
+        # YAML reads a bare no/yes as a boolean: such a key must be quoted.
+        raise ContentError(PATHS_FILE, "heard", "every key must be text (quote yes/no)")
+    heard = {k: _said(f"heard.{k}", v, with_differ=True) for k, v in raw["heard"].items()}
     return Paths(choices, comeback, heard)
 
 
