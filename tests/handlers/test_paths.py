@@ -150,9 +150,7 @@ async def test_answering_their_message_is_not_a_slip_when_that_is_the_plan(perso
     assert (event.topic, event.breaks_no_contact) == ("reply", False)
 
 
-async def test_answering_their_message_counts_when_the_person_chose_emergencies_only(
-    person, clock
-):
+async def test_answering_their_message_counts_when_the_person_chose_emergencies_only(person, clock):
     await finish_intake(person)
     await choose(person, "When they write first", "Only real emergencies")
     await checkin_today(person, clock, 5)
@@ -196,9 +194,7 @@ async def test_the_one_calm_message_of_walk_away_is_part_of_the_plan(person, clo
 # --- rash fight and a new partner ---------------------------------------------------------------
 
 
-async def test_the_intake_asks_about_a_fight_and_the_repair_in_its_window_is_no_slip(
-    person, clock
-):
+async def test_the_intake_asks_about_a_fight_and_the_repair_in_its_window_is_no_slip(person, clock):
     await finish_intake(person)
     assert "heated fight" in person.last_keyboard_message()["text"]
     await person.tap("Yes, it ended in a fight")
@@ -242,9 +238,7 @@ async def test_past_no_contact_with_the_checklist_done_a_skipped_safety_answer_i
     assert (await profile_of(person)).abuse is AbuseAnswer.NO
 
 
-async def test_saying_yes_to_the_safety_question_again_turns_the_plan_to_letting_go(
-    person, clock
-):
+async def test_saying_yes_to_the_safety_question_again_turns_the_plan_to_letting_go(person, clock):
     await finish_intake(person, abuse="I'd rather not say")
     clock.advance(days=31)
     await tick_readiness(person)
