@@ -158,6 +158,12 @@ def verdict_markup(
         rows.append([button(texts.render("advice.buttons.they_texted"), AREA, "texted")])
     if advice.verdict.decision in HOLDING_OFF:
         rows.append([button(texts.render("advice.buttons.still_want"), AREA, "still", code)])
+    if not advice.situation.they_are_dating and advice.situation.reason_to_text in (
+        "ask_to_get_back",
+        "miss_them",
+    ):  # a new partner changes what to ask of them (handlers/paths)
+        rows.append([button(texts.render("paths.heard.dating"), PATHS, "pick",
+                            "they_are_dating.yes")])  # fmt: skip
     if advice.situation.they_messaged == "relationship" and advice.verdict.decision == "reply":
         # They want to talk or to get back together: the guide for that moment (handlers/paths).
         rows.append([button(texts.render("paths.comeback_button"), PATHS, "comeback")])

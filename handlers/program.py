@@ -25,6 +25,7 @@ from bot.services.program import (
     Step,
 )
 from content.loader import Markup, Texts, source_names
+from content.paths import load_paths
 from content.program import EX_ANSWERS, MOVE_ON, Lesson, Requirement
 from handlers.callbacks import decode
 from handlers.replies import (
@@ -270,6 +271,14 @@ async def show_plan(update: Update, context: CoachContext) -> None:
         await reply(
             update, context, texts.render("plan.length_note", days=step.state.no_contact_days)
         )
+    style = load_paths().choices["distance_style"].option(
+        (await context.services.program.path(_user_id(update))).distance_style
+    )
+    if style is not None and not step.abuse:  # the kind of distance the person chose
+        await reply(update, context, texts.render(
+            "paths.style_line", label=style.label, means=style.means,
+            sources=source_names(style.sources),
+        ))  # fmt: skip
     # The person's own path (handlers/paths.py): not while the plan is about letting go after abuse.
     path = (
         None

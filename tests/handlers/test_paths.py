@@ -247,3 +247,21 @@ async def test_saying_yes_to_the_safety_question_again_turns_the_plan_to_letting
     assert (await profile_of(person)).abuse is AbuseAnswer.YES
     reply, _ = await walk(person, "No", "I miss them")
     assert "You're ready to send" not in reply.text
+
+
+async def test_the_plan_follows_the_chosen_kind_of_distance(person):
+    await finish_intake(person)
+    await choose(person, "The kind of distance", "A softer pause")
+    reply = await person.send("/plan")
+    assert "Your kind of distance:" in reply.text and "Six-step guide" in reply.text
+
+
+async def test_shouldi_can_hear_that_they_are_seeing_someone_and_the_advice_uses_it(person, clock):
+    await finish_intake(person)
+    clock.advance(days=3)
+    await walk(person, "No", "To ask to get back together", "Calm", "No")
+    reply = await person.tap("They're seeing someone new")
+    assert "Staying in touch while they see someone new" in reply.text
+    reply, _ = await walk(person, "No", "To ask to get back together", "Calm", "No")
+    assert "They're seeing someone new" not in person.buttons()
+    assert "while they're seeing someone" in reply.text
