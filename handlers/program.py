@@ -271,20 +271,21 @@ async def show_plan(update: Update, context: CoachContext) -> None:
         await reply(
             update, context, texts.render("plan.length_note", days=step.state.no_contact_days)
         )
-    style = load_paths().choices["distance_style"].option(
-        (await context.services.program.path(_user_id(update))).distance_style
-    )
+    chosen = await context.services.program.path(_user_id(update))
+    style = load_paths().choices["distance_style"].option(chosen.distance_style)
     if style is not None and not step.abuse:  # the kind of distance the person chose
         await reply(update, context, texts.render(
             "paths.style_line", label=style.label, means=style.means,
             sources=source_names(style.sources),
         ))  # fmt: skip
-    # The person's own path (handlers/paths.py): not while the plan is about letting go after abuse.
-    path = (
-        None
-        if step.abuse
-        else keyboard([[button(texts.render("paths.menu_button"), "paths", "show")]])
-    )
+    # The person's own path (handlers/paths.py), and the guide once the ex came back: not while
+    # the plan is about letting go after abuse.
+    rows: list[list[Button]] = []
+    if not step.abuse:
+        if chosen.ex_came_back_on is not None:
+            rows.append([button(texts.render("paths.comeback_again"), "paths", "comeback")])
+        rows.append([button(texts.render("paths.menu_button"), "paths", "show")])
+    path = keyboard(rows) if rows else None
     await reply(update, context, texts.render("plan.closing"), path)
 
 

@@ -75,6 +75,9 @@ async def test_they_want_to_get_back_together_leads_to_the_comeback_guide(person
     assert "Give them the breakup" in text and "Five steps" in text and "Proven steps" in text
     assert "Where the articles differ" in text and 'What a "no" means' in text
     assert "ex_came_back_on" in await path_rows(person)
+    await person.send("/plan")
+    reply = await person.tap("They came back: the guide")  # the branch stays in the plan
+    assert "The first meeting" in reply.text
 
 
 async def test_the_comeback_guide_is_never_offered_when_abuse_is_known(person):
