@@ -49,6 +49,7 @@ from handlers.taps import is_double_tap
 AREA = "program"
 READY = "ready"
 DECIDE = "decide"
+NO_MEANS = "hearing-no"  # the rulebook's note on what a "no" from the ex means
 QUIET_REASONS = ("not_yet", "no_change", "gate_passed")
 # Where each checklist leads once it is complete (the button that unlocks).
 UNLOCKS = {READINESS_FORM: "reach_out", "talk_ready": "the_talk"}
@@ -553,7 +554,21 @@ async def on_ex_answer(update: Update, context: CoachContext, kind: str) -> None
     texts = context.texts
     told = texts.render("program.ex.told", answer=texts.render(f"program.ex.{kind}"))
     text = outcome_text(context, outcome) or reason_text(context, outcome)
+    if kind == "no":  # where the person meets a no: what the articles each take it to mean
+        text += "\n\n" + differ_text(context, NO_MEANS)
     await reply(update, context, told + "\n\n" + text, outcome_markup(context, outcome))
+
+
+def differ_text(context: CoachContext, note_id: str) -> str:
+    """A disagreement between the articles (rules.yaml's sources_differ), each side sourced."""
+    texts = context.texts
+    note = next(n for n in context.services.content.rulebook.notes if n.id == note_id)
+    lines = [texts.render("paths.differ", topic=note.topic)]
+    lines += [
+        texts.render("paths.side", text=side.text, sources=source_names(side.sources))
+        for side in note.sides
+    ]
+    return "\n".join(lines)
 
 
 # --- the taps ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from tests.handlers.driver import Person
 from tests.handlers.test_advice_flow import tick_readiness, walk
 from tests.handlers.test_checkins import answer_checkin, checkin_messages, tick
 from tests.handlers.test_intake import finish_intake, profile_of
+from tests.handlers.test_program_flow import put_in
 
 
 async def path_rows(person: Person) -> dict[str, str]:
@@ -268,3 +269,14 @@ async def test_shouldi_can_hear_that_they_are_seeing_someone_and_the_advice_uses
     reply, _ = await walk(person, "No", "To ask to get back together", "Calm", "No")
     assert "They're seeing someone new" not in person.buttons()
     assert "while they're seeing someone" in reply.text
+
+
+async def test_a_no_told_to_the_program_shows_what_the_articles_each_take_it_to_mean(person):
+    await finish_intake(person)
+    await put_in(person, "rebuild")
+    await person.send("/phase")
+    reply = await person.tap("They said no")
+    assert "Respect it" in reply.text  # the program holds, as before
+    assert 'Where the articles differ: What a "no" means' in reply.text
+    assert "Six-step guide" in reply.text and "the coach's own default" in reply.text
+    assert (await profile_of(person)).phase == "rebuild"
