@@ -62,6 +62,16 @@ class Cite(Cited):
     text: Line
 
 
+class LessonModel(Cited):
+    idea: Line
+    action: Line
+
+
+class VariantModel(_Strict):
+    choice: str
+    options: dict[str, dict[str, object]]
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     value: str
@@ -110,10 +120,26 @@ class Comeback:
 
 
 @dataclass(frozen=True, slots=True)
+class LessonVariant:
+    idea: str
+    action: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Paths:
     choices: Mapping[str, Choice]
     comeback: Comeback
     heard: Mapping[str, Said]
+    # lesson id -> (the choice it depends on, option -> the lesson shown for it)
+    lessons: Mapping[str, tuple[str, Mapping[str, LessonVariant]]]
+
+    def lesson_for(self, lesson_id: str, chosen: Mapping[str, str | None]) -> LessonVariant | None:
+        """The variant of a daily lesson for what the person chose, or None (the lesson as is)."""
+        if lesson_id not in self.lessons:
+            return None
+        choice, options = self.lessons[lesson_id]
+        return options.get(chosen.get(choice) or "")
 
 
 def _said(entry: str, raw: object, with_differ: bool = False) -> Said:
@@ -128,8 +154,8 @@ def _said(entry: str, raw: object, with_differ: bool = False) -> Said:
 @cache
 def load_paths(directory: Path = CONTENT_DIR) -> Paths:
     raw = read_yaml(PATHS_FILE, directory)
-    if not isinstance(raw, dict) or set(raw) != {"choices", "comeback", "heard"}:
-        raise ContentError(PATHS_FILE, "-", "needs exactly: choices, comeback, heard")
+    if not isinstance(raw, dict) or set(raw) != {"choices", "comeback", "heard", "lessons"}:
+        raise ContentError(PATHS_FILE, "-", "needs exactly: choices, comeback, heard, lessons")
     choices: dict[str, Choice] = {}
     for cid in CHOICES:
         body = validate_entry(PATHS_FILE, cid, ChoiceModel, raw["choices"].get(cid))
@@ -161,7 +187,20 @@ def load_paths(directory: Path = CONTENT_DIR) -> Paths:
         # YAML reads a bare no/yes as a boolean: such a key must be quoted.
         raise ContentError(PATHS_FILE, "heard", "every key must be text (quote yes/no)")
     heard = {k: _said(f"heard.{k}", v, with_differ=True) for k, v in raw["heard"].items()}
-    return Paths(choices, comeback, heard)
+    lessons: dict[str, tuple[str, Mapping[str, LessonVariant]]] = {}
+    for lid, body in (raw["lessons"] or {}).items():
+        variant = validate_entry(PATHS_FILE, f"lessons.{lid}", VariantModel, body)
+        if variant.choice not in choices:
+            raise ContentError(PATHS_FILE, f"lessons.{lid}", f"unknown choice {variant.choice!r}")
+        options: dict[str, LessonVariant] = {}
+        for value, data in variant.options.items():
+            where = f"lessons.{lid}.{value}"
+            if choices[variant.choice].option(str(value)) is None:
+                raise ContentError(PATHS_FILE, where, "is not an option of that choice")
+            m = validate_entry(PATHS_FILE, where, LessonModel, data)
+            options[str(value)] = LessonVariant(m.idea, m.action, tuple(m.sources))
+        lessons[str(lid)] = (variant.choice, options)
+    return Paths(choices, comeback, heard, lessons)
 
 
 def note_ids(paths: Paths) -> frozenset[str]:

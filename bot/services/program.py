@@ -24,7 +24,7 @@ answer, so nothing written is lost to a restart.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import delete, func, select
@@ -466,6 +466,16 @@ class ProgramService:
         """The gate evaluated, then today's lesson (one idea, one small action, sources)."""
         outcome = await self.check(user_id)
         lesson = daily_lesson(outcome.step.state, outcome.step.today, self.program)
+        # A lesson that depends on the person's own choice follows it (content/paths.yaml).
+        chosen = await self.path(user_id)
+        variant = load_paths().lesson_for(
+            lesson.id,
+            {"reply_strictness": chosen.reply_strictness, "distance_style": chosen.distance_style},
+        )
+        if variant is not None:
+            lesson = replace(
+                lesson, idea=variant.idea, action=variant.action, sources=variant.sources
+            )
         return outcome, lesson
 
     @retry_transient

@@ -11,6 +11,7 @@ import pytest
 
 from content.advice import RASH_REPAIR_LAST_DAY, advise, load_rulebook, parse_situation
 from content.loader import CONTENT_DIR, ContentError, load_sources
+from content.program import load_program
 from content.paths import (
     CHOICES,
     STRICT_WEEKS_DAYS,
@@ -148,3 +149,18 @@ def test_emergencies_only_still_answers_an_emergency_and_ends_with_no_contact():
     assert advise(parse_situation({**strict, "they_messaged": "emergency"})).decision == "reply"
     after = advise(parse_situation({**strict, "days_since_breakup": 60}))
     assert after.decision == "reply"
+
+
+def test_the_lesson_on_their_first_message_follows_the_chosen_strictness():
+    paths = load_paths()
+    warm = paths.lesson_for("nc-they-write-first", {"reply_strictness": "warm"})
+    assert warm is not None and "give-him-the-breakup" in warm.sources
+    assert "kindly" in warm.idea
+    assert paths.lesson_for("nc-they-write-first", {"reply_strictness": "emergencies_only"}) is None
+    assert paths.lesson_for("nc-they-write-first", {"reply_strictness": None}) is None
+    assert paths.lesson_for("nc-what-counts", {"reply_strictness": "warm"}) is None
+
+
+def test_every_lesson_variant_replaces_a_lesson_of_the_program():
+    ids = {lesson.id for phase in load_program().phases.values() for lesson in phase.lessons}
+    assert set(load_paths().lessons) <= ids
