@@ -11,7 +11,6 @@ import pytest
 
 from content.advice import RASH_REPAIR_LAST_DAY, advise, load_rulebook, parse_situation
 from content.loader import CONTENT_DIR, ContentError, load_sources
-from content.program import load_program
 from content.paths import (
     CHOICES,
     STRICT_WEEKS_DAYS,
@@ -20,6 +19,7 @@ from content.paths import (
     no_contact_days_for,
     note_ids,
 )
+from content.program import load_program
 
 FRIENDLY_HELLO = {
     "days_since_breakup": 10,
