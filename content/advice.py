@@ -66,6 +66,9 @@ REASONS_TO_TEXT = (
     "check_on_them",
     "ask_to_get_back",
 )
+# How strictly the person chose to treat a message from the ex during no contact (content/paths.py):
+# answer warmly (give-him-the-breakup) or only a real emergency (five-steps). None: not chosen.
+REPLY_STRICTNESS = ("warm", "emergencies_only")
 FEELINGS = ("calm", "sad", "anxious", "angry", "desperate", "crisis")
 DECISIONS = ("get_support", "do_not_text", "wait", "logistics_only", "reply", "reach_out")
 # Decisions that mean "yes, send something"; every other decision carries no suggested messages.
@@ -143,6 +146,7 @@ class Situation:
     readiness_checklist_done: bool = False
     they_are_dating: bool = False
     rash_fight_breakup: bool = False
+    reply_strictness: str | None = None
 
     def __post_init__(self) -> None:
         _check_count("days_since_breakup", self.days_since_breakup)
@@ -175,6 +179,8 @@ class Situation:
         _check_bool("readiness_checklist_done", self.readiness_checklist_done)
         _check_bool("they_are_dating", self.they_are_dating)
         _check_bool("rash_fight_breakup", self.rash_fight_breakup)
+        if self.reply_strictness is not None:
+            _check_choice("reply_strictness", self.reply_strictness, REPLY_STRICTNESS)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict that `parse_situation` turns back into this same situation."""
@@ -237,6 +243,7 @@ FACT_DOMAINS: dict[str, tuple[Any, ...]] = {
     "late_night": (True, False, None),
     "waiting_on_reply": (True, False),
     "you_contacted_since_breakup": (True, False),
+    "reply_strictness": (*REPLY_STRICTNESS, None),
 }
 _DIMS: tuple[str, ...] = tuple(FACT_DOMAINS)
 _DIM_INDEX = {name: i for i, name in enumerate(_DIMS)}
@@ -283,6 +290,7 @@ def _facts(s: Situation, no_contact_days: int) -> tuple[Facts, int]:
         None if hour is None else hour in LATE_NIGHT_HOURS,
         s.unanswered_messages_you_sent > 0,
         last is not None and last < dsb,
+        s.reply_strictness,
     )
     return facts, counted
 
@@ -345,6 +353,7 @@ LADDER: tuple[Step, ...] = (
     Step("strong-feelings", "not-while-angry-or-desperate", "do_not_text"),
     Step("late-night", "not-late-at-night", "wait"),
     Step("jealousy", "no-jealousy-games", "do_not_text"),
+    Step("strict-reply", "only-emergencies-as-you-chose", "wait"),
     Step("casual-reply", "answer-warmly-and-briefly", "reply", ("casual_reply",)),
     Step(
         "relationship-reply",

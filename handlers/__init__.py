@@ -49,6 +49,7 @@ from handlers import (
     membership,
     menu,
     onboarding,
+    paths,
     privacy,
     program,
     progress,
@@ -56,6 +57,7 @@ from handlers import (
     safety,
     safety_plan,
     settings,
+    sources,
     taps,
     urge,
 )
@@ -92,6 +94,8 @@ async def _checkin_tap(update: Update, context: CoachContext) -> None:
 async def _after_checkin(update: Update, context: CoachContext, view: CheckinView) -> None:
     """Once a check-in answer is in: the milestone and the program's word on it."""
     await program.after_checkin(update, context, view, checkin.milestone_text(context.texts, view))
+    if view.done and view.contact == "them":  # what they wrote about: the path's next step
+        await paths.ask_what_they_wrote(update, context)
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -112,6 +116,7 @@ COMMAND_HANDLERS: dict[str, Handler] = {
     "privacy": privacy.show_privacy,
     "export": privacy.send_export,
     "delete": privacy.ask_to_delete,
+    "sources": sources.show_sources,
     "help": menu.show_help,
 }
 
@@ -134,6 +139,7 @@ CALLBACKS: dict[str, Handler] = {
     "splan": safety_plan.on_tap,
     "privacy:delete": privacy.confirm_delete,
     "checkin": _checkin_tap,
+    "paths": paths.on_tap,
     "menu:plan": _tap(program.show_plan),
     "menu:settings": _tap(settings.send_settings),
     "menu:privacy": _tap(privacy.show_privacy),

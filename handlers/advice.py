@@ -44,6 +44,7 @@ from handlers.replies import (
 )
 
 AREA = "advice"
+PATHS = "paths"  # the person's own path: the comeback guide and the safety question again
 PASTED = "advice.pasted"  # what their ex sent, pasted here
 WRITTEN = "advice.written"  # the message they wanted to send, written here instead
 MAX_REASONS = 3
@@ -157,8 +158,24 @@ def verdict_markup(
         rows.append([button(texts.render("advice.buttons.they_texted"), AREA, "texted")])
     if advice.verdict.decision in HOLDING_OFF:
         rows.append([button(texts.render("advice.buttons.still_want"), AREA, "still", code)])
+    if not advice.situation.they_are_dating and advice.situation.reason_to_text in (
+        "ask_to_get_back",
+        "miss_them",
+    ):  # a new partner changes what to ask of them (handlers/paths)
+        rows.append([button(texts.render("paths.heard.dating"), PATHS, "pick",
+                            "they_are_dating.yes")])  # fmt: skip
+    if advice.situation.they_messaged == "relationship" and advice.verdict.decision == "reply":
+        # They want to talk or to get back together: the guide for that moment (handlers/paths).
+        rows.append([button(texts.render("paths.comeback_button"), PATHS, "comeback")])
     rows.append([button(texts.render("advice.buttons.menu"), AREA, "menu")])
     return keyboard(rows)
+
+
+def safety_again_markup(texts: Texts) -> InlineKeyboardMarkup:
+    return keyboard(
+        [[button(texts.render(f"advice_more.ask_safety_{v}"), PATHS, "safety", v)]
+         for v in ("yes", "no", "skip")]
+    )  # fmt: skip
 
 
 def back_to_menu(texts: Texts) -> InlineKeyboardMarkup:
@@ -183,6 +200,10 @@ async def show_advice(
         verdict_text(texts, advice, their_message=their_message),
         verdict_markup(texts, advice, their_message=their_message),
     )
+    if advice.verdict.ask_safety_again:
+        # The safety question was skipped: asked once more, gently, before anything is sent.
+        await reply(update, context, texts.render("advice_more.ask_safety_again"),
+                    safety_again_markup(texts))  # fmt: skip
 
 
 async def go_on(update: Update, context: CoachContext, answers: Answers, *, lead: str = "") -> None:

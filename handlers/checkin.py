@@ -27,6 +27,13 @@ def contact_markup(texts: Texts, checkin_id: int) -> InlineKeyboardMarkup:
     )  # fmt: skip
 
 
+def planned_first(topics: tuple[str, ...], planned: tuple[str, ...]) -> tuple[str, ...]:
+    """The topics to offer: the usual ones, with the contact the person's path plans for
+    (never a slip) before "something else"."""
+    usual = tuple(t for t in topics if t != "other")
+    return (*usual, *planned, *(t for t in topics if t == "other"))
+
+
 def opening_text(texts: Texts, kind: str, streak_day: int | None, ex_name: str | None) -> str:
     if kind == "risky_day":
         header = texts.render("checkin.header_risky")
@@ -76,7 +83,7 @@ def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup |
             "checkin.ask_contact", ex=ex_label(texts, view.ex_name)
         ), contact_markup(texts, cid)
     if view.needs_topic:
-        topics = contact_topics(view.shares_something)
+        topics = planned_first(contact_topics(view.shares_something), view.planned_topics)
         ask = "checkin.ask_topic" if view.shares_something else "checkin.ask_topic_no_shared"
         lines.append(texts.render(ask))
         return "\n".join(lines), keyboard(

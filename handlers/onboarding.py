@@ -16,6 +16,7 @@ from bot.context import CoachContext
 from bot.db.queries import UnknownUser
 from bot.services.conversation import INTAKE_ASK, Expected
 from bot.services.intake import InvalidAnswer, ProfileView, Progress, Stage, step_before
+from content.advice import RASH_REPAIR_LAST_DAY
 from content.intake import (
     STEP_ORDER,
     FutureDate,
@@ -26,8 +27,9 @@ from content.intake import (
     parse_hour,
 )
 from content.loader import Markup, source_names
+from content.paths import load_paths
 from content.program import Phase
-from content.vocab import AbuseAnswer, BreakupWhen
+from content.vocab import AbuseAnswer, BreakupWhen, Goal
 from handlers.callbacks import decode
 from handlers.replies import (
     Then,
@@ -173,6 +175,20 @@ async def finish(update: Update, context: CoachContext, profile: ProfileView) ->
         update, context, context.texts.render("intake.done", summary=Markup("\n".join(lines)))
     )
     await send_plan(update, context, profile)
+    await ask_about_a_fight(update, context, profile)
+
+
+async def ask_about_a_fight(update: Update, context: CoachContext, profile: ProfileView) -> None:
+    """One tap, only when it can matter: a recent breakup, someone who may want them back, and
+    nothing that rules reconnecting out. A rash fight opens six-steps' quick repair."""
+    breakup_on = profile.breakup_on
+    today = await context.services.intake.today(profile.user_id)
+    recent = breakup_on is not None and (today - breakup_on).days <= RASH_REPAIR_LAST_DAY
+    if not recent or not profile.reconcile_path_open or profile.goal is Goal.MOVE_ON:
+        return
+    choice = load_paths().choices["rash_fight"]
+    rows = [[button(o.label, "paths", "pick", f"rash_fight.{o.value}")] for o in choice.options]
+    await reply(update, context, context.texts.render("paths.fight.ask"), keyboard(rows))
 
 
 # --- entry: /start and the resume choice -------------------------------------------------------

@@ -25,6 +25,7 @@ from bot.services.program import (
     Step,
 )
 from content.loader import Markup, Texts, source_names
+from content.paths import load_paths
 from content.program import EX_ANSWERS, MOVE_ON, Lesson, Requirement
 from handlers.callbacks import decode
 from handlers.replies import (
@@ -48,6 +49,7 @@ from handlers.taps import is_double_tap
 AREA = "program"
 READY = "ready"
 DECIDE = "decide"
+NO_MEANS = "hearing-no"  # the rulebook's note on what a "no" from the ex means
 QUIET_REASONS = ("not_yet", "no_change", "gate_passed")
 # Where each checklist leads once it is complete (the button that unlocks).
 UNLOCKS = {READINESS_FORM: "reach_out", "talk_ready": "the_talk"}
@@ -270,7 +272,22 @@ async def show_plan(update: Update, context: CoachContext) -> None:
         await reply(
             update, context, texts.render("plan.length_note", days=step.state.no_contact_days)
         )
-    await reply(update, context, texts.render("plan.closing"))
+    chosen = await context.services.program.path(_user_id(update))
+    style = load_paths().choices["distance_style"].option(chosen.distance_style)
+    if style is not None and not step.abuse:  # the kind of distance the person chose
+        await reply(update, context, texts.render(
+            "paths.style_line", label=style.label, means=style.means,
+            sources=source_names(style.sources),
+        ))  # fmt: skip
+    # The person's own path (handlers/paths.py), and the guide once the ex came back: not while
+    # the plan is about letting go after abuse.
+    rows: list[list[Button]] = []
+    if not step.abuse:
+        if chosen.ex_came_back_on is not None:
+            rows.append([button(texts.render("paths.comeback_again"), "paths", "comeback")])
+        rows.append([button(texts.render("paths.menu_button"), "paths", "show")])
+    path = keyboard(rows) if rows else None
+    await reply(update, context, texts.render("plan.closing"), path)
 
 
 # --- moving on ---------------------------------------------------------------------------------
@@ -537,7 +554,21 @@ async def on_ex_answer(update: Update, context: CoachContext, kind: str) -> None
     texts = context.texts
     told = texts.render("program.ex.told", answer=texts.render(f"program.ex.{kind}"))
     text = outcome_text(context, outcome) or reason_text(context, outcome)
+    if kind == "no":  # where the person meets a no: what the articles each take it to mean
+        text += "\n\n" + differ_text(context, NO_MEANS)
     await reply(update, context, told + "\n\n" + text, outcome_markup(context, outcome))
+
+
+def differ_text(context: CoachContext, note_id: str) -> str:
+    """A disagreement between the articles (rules.yaml's sources_differ), each side sourced."""
+    texts = context.texts
+    note = next(n for n in context.services.content.rulebook.notes if n.id == note_id)
+    lines = [texts.render("paths.differ", topic=note.topic)]
+    lines += [
+        texts.render("paths.side", text=side.text, sources=source_names(side.sources))
+        for side in note.sides
+    ]
+    return "\n".join(lines)
 
 
 # --- the taps ---------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ COMMANDS = (
     "privacy",
     "export",
     "delete",
+    "sources",
     "help",
 )
 SAFETY_AREA = "safety"

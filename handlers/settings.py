@@ -88,6 +88,7 @@ async def send_settings(update: Update, context: CoachContext) -> None:
         [button(texts.render("settings_checkins.set_quiet"), AREA, "ask", "quiet"),
          button(texts.render("settings_checkins.set_length"), AREA, "ask", "length")],
         [button(texts.render("hard_dates.button"), AREA, "hard")],
+        [button(texts.render("paths.menu_button"), "paths", "show")],
         [button(texts.render("settings_checkins.resume"), AREA, "resume")] if paused else
         [button(texts.render("settings_checkins.pause"), AREA, "ask", "pause"),
          button(texts.render("settings_checkins.stop"), AREA, "stop")],

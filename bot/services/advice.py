@@ -21,6 +21,7 @@ from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Answer, ContactEvent, Profile, User
 from bot.services.checkin import CheckinService
+from bot.services.paths import read_choices
 from bot.services.program import story_goal
 from bot.services.retry import retry_transient
 from bot.services.safety import blocked_in
@@ -240,6 +241,9 @@ class AdviceService:
             # Abuse or danger from the ex known anywhere (even only in a recent message): the
             # let-go answer, never a reconnecting one.
             unsafe_ex = await blocked_in(session, user_id, now)
+            # The person's own path: how strict to be with their messages, a rash fight, and
+            # whether they are seeing someone (content/paths.py).
+            path = await read_choices(session, user_id)
         breakup_on = profile.breakup_on
         days_since_breakup = max(0, (today - breakup_on).days) if breakup_on else 0
         last_contact = _latest_date(last_slip, profile.no_contact_started_on)
@@ -254,6 +258,9 @@ class AdviceService:
             goal=(story_goal(profile.phase, None, profile.goal) or Goal.UNSURE).value,
             local_hour=local_hour_of(now, zone),
             readiness_checklist_done=readiness,
+            they_are_dating=bool(path.they_are_dating),
+            rash_fight_breakup=bool(path.rash_fight),
+            reply_strictness=path.reply_strictness,
         )
         return Known(
             base=base,

@@ -16,8 +16,11 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Checkin, ContactEvent, Profile, RiskyDay, Urge, User
+from bot.services.paths import PathChoices, read_choices
 from bot.services.retry import retry_transient
 from bot.services.timing import CATCH_UP, due_at, local_date_of, local_hour_of, next_due
+from content.advice import RASH_REPAIR_LAST_DAY
+from content.paths import in_repair_window
 from content.vocab import NO_CONTACT_DAYS_RANGE
 
 MILESTONES = (1, 3, 7, 14, 21)
@@ -30,7 +33,11 @@ CLAIM_LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 3
 OPEN = ("claimed", "uncertain")  # statuses of a check-in whose send has no final result yet
 CONTACT_CHOICES = ("none", "me", "them")
-TOPIC_CHOICES = ("emergency", "logistics", "other")
+# "reply", "repair" and "pause_message" are contact the person's own path plans for (answering
+# their message when that is the plan, the short apology after a rash fight in its window, the
+# one calm "let's not talk for now" message): following the articles never counts as a slip.
+PLANNED_TOPICS = ("reply", "repair", "pause_message")
+TOPIC_CHOICES = ("emergency", "logistics", "other", *PLANNED_TOPICS)
 URGE_CHOICES = ("none", "some", "strong")
 MAX_HARD_DATES = 10
 # Once the person has reached out on purpose, contact is the plan, not a slip.
@@ -89,6 +96,9 @@ class CheckinView:
     streak: Streak
     milestone: int | None  # a milestone reached by this answer
     counting: bool  # whether the no-contact count applies in the person's phase
+    # Planned kinds of contact the person's path offers today (PLANNED_TOPICS), besides the
+    # usual emergency / practical / other.
+    planned_topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +385,9 @@ class CheckinService:
             and topic not in ("emergency", "logistics")
             and profile.phase not in RECONNECTING_PHASES
         )
+        if breaks and topic in PLANNED_TOPICS:
+            choices = await read_choices(session, profile.user_id)
+            breaks = topic not in self.planned_topics(profile, choices, today)
         session.add(
             ContactEvent(
                 user_id=profile.user_id,
@@ -391,6 +404,22 @@ class CheckinService:
             profile.no_contact_started_on = today
             profile.last_milestone_day = 0
         return breaks
+
+    @staticmethod
+    def planned_topics(profile: Profile, choices: PathChoices, today: date) -> tuple[str, ...]:
+        """The kinds of contact the person's path plans for today (never a slip)."""
+        planned = []
+        if choices.replies_are_the_plan or choices.ex_came_back_on is not None:
+            planned.append("reply")
+        if in_repair_window(bool(choices.rash_fight), profile.breakup_on, today,
+                            RASH_REPAIR_LAST_DAY):  # fmt: skip
+            planned.append("repair")
+        if choices.distance_style == "calm_message":
+            planned.append("pause_message")
+        return tuple(planned)
+
+    async def _planned(self, session: AsyncSession, profile: Profile, day: date) -> tuple[str, ...]:
+        return self.planned_topics(profile, await read_choices(session, profile.user_id), day)
 
     # --- answering -------------------------------------------------------------------------
 
@@ -454,8 +483,14 @@ class CheckinService:
                 if profile.phase not in RECONNECTING_PHASES:
                     milestone = self._milestone(profile, checkin.local_date)
             streak = await self.streak(session, profile, checkin.local_date, count_urges=done)
+            planned = await self._planned(session, profile, checkin.local_date)
             return self._view(
-                checkin, profile, streak, slipped or self._slipped(checkin, profile), milestone
+                checkin,
+                profile,
+                streak,
+                slipped or self._slipped(checkin, profile),
+                milestone,
+                planned,
             )
 
     @retry_transient
@@ -464,7 +499,10 @@ class CheckinService:
             checkin, profile = await self._owned(session, user_id, checkin_id)
             done = self._done(checkin, profile)
             streak = await self.streak(session, profile, checkin.local_date, count_urges=done)
-            return self._view(checkin, profile, streak, self._slipped(checkin, profile), None)
+            planned = await self._planned(session, profile, checkin.local_date)
+            return self._view(
+                checkin, profile, streak, self._slipped(checkin, profile), None, planned
+            )
 
     @retry_transient
     async def open_checkin(self, user_id: int) -> int | None:
@@ -524,6 +562,7 @@ class CheckinService:
         streak: Streak,
         slipped: bool,
         milestone: int | None,
+        planned: tuple[str, ...] = (),
     ) -> CheckinView:
         return CheckinView(
             checkin_id=checkin.id,
@@ -540,6 +579,7 @@ class CheckinService:
             streak=streak,
             milestone=milestone,
             counting=profile.phase not in RECONNECTING_PHASES,
+            planned_topics=planned,
         )
 
     # --- settings ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ answer, so nothing written is lost to a restart.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import delete, func, select
@@ -35,9 +35,11 @@ from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Answer, JournalEntry, Profile
 from bot.services.intake import local_today
+from bot.services.paths import CAME_BACK, PATH_FORM, PathChoices, read_choices
 from bot.services.retry import retry_transient
 from bot.services.safety import blocked_in
 from content import Content
+from content.paths import CHOICES, load_paths, no_contact_days_for
 from content.program import (
     MOVE_ON,
     ChoseMoveOn,
@@ -282,6 +284,47 @@ class ProgramService:
         self.default_tz = default_tz
         self.program = program or load_program()
 
+    # --- the person's own path (content/paths.py) --------------------------------------------
+
+    @retry_transient
+    async def path(self, user_id: int) -> PathChoices:
+        """What the person chose about their path (raises NotStarted before the intake)."""
+        async with self.db.sessions() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None or profile.intake_completed_at is None:
+                raise NotStarted(user_id)
+            return await read_choices(session, user_id)
+
+    @retry_transient
+    async def choose(self, user_id: int, choice: str, value: str) -> PathChoices:
+        """Store one choice. The strict distance style sets the count to at least four weeks;
+        limited contact needs something shared. A forged choice raises ValueError."""
+        option = load_paths().choices[choice].option(value) if choice in CHOICES else None
+        if option is None:
+            raise ValueError(f"{choice}={value!r} is not a path choice")
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None or profile.intake_completed_at is None:
+                raise NotStarted(user_id)
+            if option.needs_shared and not profile.shared:
+                raise ValueError(f"{choice}={value!r} needs something shared")
+            await self._set(session, user_id, PATH_FORM, choice, value)
+            if choice == "distance_style":
+                profile.no_contact_days = no_contact_days_for(value, profile.no_contact_days)
+            return await read_choices(session, user_id)
+
+    @retry_transient
+    async def ex_came_back(self, user_id: int) -> PathChoices:
+        """They asked to talk or to get back together: the day is kept, and the comeback guide
+        follows (the handler checks first that reconnecting is not blocked)."""
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None or profile.intake_completed_at is None:
+                raise NotStarted(user_id)
+            today = local_today(profile, self.clock.now(), self.default_tz)
+            await self._set(session, user_id, PATH_FORM, CAME_BACK, today.isoformat())
+            return await read_choices(session, user_id)
+
     # --- loading and storing ----------------------------------------------------------------
 
     async def _load(self, session: AsyncSession, user_id: int) -> _Loaded:
@@ -425,6 +468,16 @@ class ProgramService:
         """The gate evaluated, then today's lesson (one idea, one small action, sources)."""
         outcome = await self.check(user_id)
         lesson = daily_lesson(outcome.step.state, outcome.step.today, self.program)
+        # A lesson that depends on the person's own choice follows it (content/paths.yaml).
+        chosen = await self.path(user_id)
+        variant = load_paths().lesson_for(
+            lesson.id,
+            {"reply_strictness": chosen.reply_strictness, "distance_style": chosen.distance_style},
+        )
+        if variant is not None:
+            lesson = replace(
+                lesson, idea=variant.idea, action=variant.action, sources=variant.sources
+            )
         return outcome, lesson
 
     @retry_transient

@@ -153,6 +153,8 @@ VALID_VALUES: list[tuple[str, Any]] = [
     *[(f, b) for f in ("readiness_checklist_done", "they_are_dating") for b in (True, False)],
     ("rash_fight_breakup", True),
     ("rash_fight_breakup", False),
+    ("reply_strictness", "warm"),
+    ("reply_strictness", "emergencies_only"),
 ]
 
 
@@ -214,6 +216,8 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("readiness_checklist_done", 0),
     ("they_are_dating", "no"),
     ("rash_fight_breakup", 1),
+    ("reply_strictness", "strict"),
+    ("reply_strictness", None),
 ]
 
 
