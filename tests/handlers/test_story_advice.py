@@ -10,8 +10,9 @@ from tests.handlers.test_intake import finish_intake
 
 async def test_shouldi_says_which_answer_from_today_it_uses_and_offers_to_change_it(person):
     await finish_intake(person)
-    await person.send("/shouldi")
-    await person.tap("Yes — practical stuff")  # they wrote today, about practical things
+    await walk(person, "No", "I miss them", "Sad", "No")
+    await person.tap("They texted me")
+    await person.tap("Practical stuff")  # they wrote today, about practical things
     reply = await person.send("/shouldi")
     assert "I'm going by what you told me today: Alex sent practical stuff" in reply.text
     first = reply.calls[0].result
