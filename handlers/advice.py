@@ -200,15 +200,6 @@ def visible_length(html: str) -> int:
     return len(unescape(_TAG.sub("", html)))
 
 
-def all_reasons_text(texts: Texts, advice: Advice) -> str:
-    lines = [texts.render("story.advice.why_all")]
-    lines += [
-        texts.render("advice.reason", text=r.text, sources=source_names(r.sources))
-        for r in advice.verdict.reasons
-    ]
-    return "\n".join(lines)
-
-
 def notes_text(texts: Texts, notes: tuple[Note, ...]) -> str:
     lines = [texts.render("story.advice.differ_intro")]
     for note in notes:
@@ -396,14 +387,29 @@ async def send_suggestions(update: Update, context: CoachContext, answers: Answe
 
 
 async def show_why(update: Update, context: CoachContext, answers: Answers) -> None:
-    """Every reason behind the verdict, with its sources."""
-    assert update.effective_user is not None
+    """Every reason behind the verdict, with its sources: the verdict grows in place to hold
+    the ones it did not show yet, so nothing is said twice in a row."""
+    query = update.callback_query
+    assert update.effective_user is not None and query is not None
     try:
         advice = await context.services.advice.verdict_for(update.effective_user.id, answers)
     except NotSetUp:
         await not_set_up(update, context)
         return
-    await reply(update, context, all_reasons_text(context.texts, advice))
+    message = query.message
+    shown = getattr(message, "text_html", None) or ""
+    texts = context.texts
+    rest = [
+        line
+        for r in advice.verdict.reasons
+        if unescape(_TAG.sub("", line := texts.render(
+            "advice.reason", text=r.text, sources=source_names(r.sources)
+        ))) not in unescape(_TAG.sub("", shown))
+    ]  # fmt: skip
+    if not rest:
+        return
+    expanded = "\n".join([shown, "", texts.render("story.advice.why_more"), *rest])
+    await edit(query, expanded, without_tapped(query))
 
 
 async def show_differ(update: Update, context: CoachContext, answers: Answers) -> None:
@@ -421,14 +427,19 @@ async def show_differ(update: Update, context: CoachContext, answers: Answers) -
     await context.services.advice.mark_notes_seen(update.effective_user.id, [n.id for n in notes])
 
 
+def without_tapped(query: CallbackQuery) -> InlineKeyboardMarkup:
+    """The buttons of the message tapped, less the one tapped."""
+    markup = getattr(query.message, "reply_markup", None)
+    rows = [
+        [b for b in row if b.callback_data != query.data]
+        for row in (markup.inline_keyboard if markup else ())
+    ]
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
 async def drop_tapped_button(query: CallbackQuery) -> None:
     """Take the tapped button off the verdict, keeping the others there to tap."""
-    message = query.message
-    markup = getattr(message, "reply_markup", None)
-    if markup is None:
-        return
-    rows = [[b for b in row if b.callback_data != query.data] for row in markup.inline_keyboard]
-    await set_buttons(query, InlineKeyboardMarkup([row for row in rows if row]))
+    await set_buttons(query, without_tapped(query))
 
 
 async def still_want_to(update: Update, context: CoachContext, answers: Answers) -> None:
@@ -531,7 +542,6 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
             await ask_what_they_messaged(update, context)
         case "why":
             assert answers is not None
-            await drop_tapped_button(query)
             await show_why(update, context, answers)
         case "differ":
             assert answers is not None
