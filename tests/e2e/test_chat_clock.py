@@ -36,7 +36,7 @@ def test_a_date_runs_the_bot_on_that_day(tmp_path):
     on = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
     later = run_bot(tmp_path, "chat", "--date", on, "--files", "out", stdin="/progress\n")
     assert later.returncode == 0, later.stderr
-    assert 22 <= no_contact_days(later.stdout) <= 24  # 20 days on, 3 before: "not since" a breakup this week
+    assert 22 <= no_contact_days(later.stdout) <= 24  # 20 on, plus 3 since the breakup
     assert (tmp_path / "out").is_dir()
 
 
