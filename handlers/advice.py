@@ -29,6 +29,7 @@ from bot.services.advice import (
 from bot.services.conversation import Expected
 from content.advice import Note
 from content.loader import Texts, source_names
+from content.practical import practical_topic
 from handlers.callbacks import decode
 from handlers.replies import (
     Button,
@@ -304,6 +305,18 @@ async def begin_should_i(update: Update, context: CoachContext) -> None:
         await not_set_up(update, context)
         return
     lead = texts.render("advice.intro")
+    start = Answers()
+    typed = update.message.text if update.message is not None else None
+    topic = practical_topic(typed) if typed and not typed.startswith("/") else None
+    if topic is not None:
+        # A practical question gets practical advice and a message that fits what was asked.
+        start = Answers(reason_to_text="logistics")
+        lead = texts.render(
+            "story.advice.practical",
+            topic=topic.label,
+            example=topic.example,
+            sources=source_names(topic.sources),
+        )
     if known.they_messaged not in (None, "none"):
         kind = texts.render(f"advice.texted.kind.{known.they_messaged}").lower()
         using = texts.render("story.advice.answers_in_use", ex=ex_label(texts, ex_name), kind=kind)
@@ -312,7 +325,7 @@ async def begin_should_i(update: Update, context: CoachContext) -> None:
         )
         await reply(update, context, f"{lead}\n{using}", change)
         lead = ""
-    await go_on(update, context, Answers(), lead=lead)
+    await go_on(update, context, start, lead=lead)
 
 
 async def ask_what_they_messaged(update: Update, context: CoachContext) -> None:

@@ -62,3 +62,11 @@ async def test_a_co_parent_hears_limited_contact_never_days_of_no_contact(person
     reply, _ = await walk(person, "No", "I miss them", "Sad", "No")
     assert "limited contact" in reply.text or "what you share" in reply.text
     assert "days to go" not in reply.text and "still to go" not in reply.text
+
+
+async def test_a_typed_question_about_the_school_pickup_gets_a_pickup_reply(person):
+    await finish_intake(person, shared=("Kids",))
+    reply = await person.send("should I text him about the school pickup tomorrow?")
+    assert "About the school pickup" in reply.text
+    assert "from school" in reply.text  # a message that fits what was asked
+    assert "What's making you want to text" not in reply.text  # the reason is known
