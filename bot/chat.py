@@ -3,6 +3,10 @@
 Typed lines become updates served to getUpdates; what the bot sends is printed. Inline
 keyboards print as numbered choices and typing the number taps that button. Reading stops at
 the end of standard input, after the bot has finished answering.
+
+`clock_for` moves the whole bot (the daily tick too) to another day, so later steps of the plan
+can be tried in minutes; pictures and files the bot sends are saved under `files_dir` and their
+paths printed.
 """
 
 from __future__ import annotations
@@ -10,23 +14,51 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 from telegram import Update
 
-from bot.app import build_application
+from bot.app import build_application, build_services
+from bot.clock import Clock, SystemClock
+from bot.scheduler import SCHEDULER_KEY, Scheduler
 from bot.settings import Settings
 from bot.transport import ApiCall, FakeUser, InProcessBotApi
 from content import load_content
 
 TERMINAL_USER_ID = 1
+FILE_FIELDS = {"sendPhoto": "photo", "sendDocument": "document"}
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftedClock:
+    """The real clock, moved by a fixed number of days: time still passes as the chat goes on."""
+
+    shift: timedelta
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.shift
+
+
+def clock_for(on: date | None = None, days_later: int | None = None) -> Clock:
+    """The clock the chat runs on: today, a given date (at the current time of day), or N days
+    from now."""
+    if on is not None:
+        return ShiftedClock(timedelta(days=(on - datetime.now(UTC).date()).days))
+    if days_later:
+        return ShiftedClock(timedelta(days=days_later))
+    return SystemClock()
 
 
 class TerminalPrinter:
     """Shows the bot's side of the conversation and remembers the buttons on screen."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, files_dir: Path | None = None) -> None:
         self.out = out
+        self.files_dir = files_dir
+        self.saved = 0
         self.buttons: list[tuple[int, str]] = []  # (message_id, callback_data), numbered from 1
 
     def on_call(self, call: ApiCall) -> None:
@@ -42,10 +74,24 @@ class TerminalPrinter:
             elif call.method == "sendDocument":
                 body = f"[file] {body}"
             self._message("coach", body, result)
+            self._save(call)
         elif call.method == "editMessageText":
             self._message("coach (edited)", result.get("text", ""), result)
         elif call.method == "editMessageReplyMarkup" and result.get("reply_markup"):
             self._keyboard(result)
+
+    def _save(self, call: ApiCall) -> None:
+        """Save a picture or file the bot sent, and say where it is."""
+        data = call.files.get(FILE_FIELDS.get(call.method, ""))
+        if self.files_dir is None or not data:
+            return
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self.saved += 1
+        default = "chart.png" if call.method == "sendPhoto" else "export.json"
+        name = Path(str(call.params.get("filename") or default)).name
+        path = (self.files_dir / f"{self.saved:02d}-{name}").resolve()
+        path.write_bytes(data)
+        self._write("    " + load_content().texts.render("story.chat.saved", path=str(path)))
 
     def _message(self, who: str, text: str, message: dict[str, Any]) -> None:
         lines = text.splitlines() or [""]
@@ -76,11 +122,17 @@ async def _read_line(stream: TextIO) -> str:
 
 
 async def run_chat(
-    settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+    settings: Settings,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    *,
+    clock: Clock | None = None,
+    files_dir: Path | None = None,
 ) -> int:
-    printer = TerminalPrinter(stdout)
+    printer = TerminalPrinter(stdout, files_dir)
     transport = InProcessBotApi(on_call=printer.on_call)
-    app = build_application(settings, request=transport)
+    services = build_services(settings, clock=clock or SystemClock())
+    app = build_application(settings, request=transport, services=services)
     user = FakeUser(
         id=TERMINAL_USER_ID,
         first_name=os.environ.get("COACH_CHAT_NAME", "friend"),
@@ -93,6 +145,10 @@ async def run_chat(
     await app.start()
     stdout.write(load_content().texts.render("chat.banner"))
     stdout.flush()
+    if clock is not None and not isinstance(clock, SystemClock):
+        # The day moved: whatever the tick owes on that day (a check-in) comes first.
+        scheduler: Scheduler = app.bot_data[SCHEDULER_KEY]
+        await scheduler.tick(app.bot)
     sent = 0
     try:
         while True:

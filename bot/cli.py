@@ -7,6 +7,8 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
 from typing import TextIO
 
 from telegram.error import InvalidToken, NetworkError
@@ -22,7 +24,25 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run the bot (default): polling or webhook, as MODE says")
     run.add_argument("--mode", choices=[m.value for m in Mode], help="overrides MODE")
-    sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
+    when = chat.add_mutually_exclusive_group()
+    when.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        help="run the whole bot (the daily tick too) as if today were this date, e.g. 2027-01-15",
+    )
+    when.add_argument(
+        "--days-later",
+        type=int,
+        metavar="N",
+        help="run the whole bot N days from now, to see later steps of the plan",
+    )
+    chat.add_argument(
+        "--files",
+        default="coach_chat_files",
+        metavar="DIR",
+        help="where the chart (/progress) and the export (/export) are saved",
+    )
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser(
         "advise", help="read one JSON situation on stdin, print the JSON verdict ('should I text?')"
@@ -75,9 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if command == "chat":
             configure_logging("WARNING")
-            from bot.chat import run_chat
+            from bot.chat import clock_for, run_chat
 
-            return asyncio.run(run_chat(settings))
+            return asyncio.run(
+                run_chat(
+                    settings,
+                    clock=clock_for(getattr(args, "date", None), getattr(args, "days_later", None)),
+                    files_dir=Path(args.files),
+                )
+            )
         configure_logging(
             settings.log_level.value, secrets=[settings.bot_token, settings.webhook_secret]
         )

@@ -25,6 +25,7 @@ FILE = "intake.yaml"
 STEP_ORDER = (
     "ex_name",
     "breakup",
+    "last_contact",
     "who_ended",
     "shared",
     "abuse",
@@ -139,9 +140,12 @@ class _QuestionModel(BaseModel):
 
 # --- typed answers -----------------------------------------------------------------------------
 
-_AGO = re.compile(r"^(?:about |around |like )?(\d{1,3}|a|an|one|two|three|four|five|six)\s+"
-                  r"(day|week|month|year)s?\s+ago$")  # fmt: skip
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_AGO = re.compile(r"^(?:about |around |like |maybe |roughly |almost |nearly |over )?"
+                  r"(\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+                  r"(day|week|month|year)s?(?:\s+ago)?$")  # fmt: skip
+_LAST = re.compile(r"^(?:about |around )?last (week|month|year)$")
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9, "ten": 10}  # fmt: skip
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 
@@ -162,6 +166,9 @@ def parse_breakup_date(typed: str, today: date) -> date | None:
     if match:
         count = _NUMBER_WORDS.get(match.group(1)) or int(match.group(1))
         return today - timedelta(days=count * _UNIT_DAYS[match.group(2)])
+    match = _LAST.match(text)
+    if match:
+        return today - timedelta(days=_UNIT_DAYS[match.group(1)])
     if not re.search(r"\d", typed) or len(typed) > 40 or re.fullmatch(r"\s*\d+\s*", typed):
         return None
     try:

@@ -9,13 +9,16 @@ records when the person is about to send us something: pasting what their ex wro
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from html import unescape
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
 from bot.services.advice import (
+    OPTIONS,
     QUESTIONS,
     THEY_SENT_KINDS,
     Advice,
@@ -24,7 +27,9 @@ from bot.services.advice import (
     NotSetUp,
 )
 from bot.services.conversation import Expected
+from content.advice import Note
 from content.loader import Texts, source_names
+from content.practical import practical_topic
 from handlers.callbacks import decode
 from handlers.replies import (
     Button,
@@ -39,6 +44,7 @@ from handlers.replies import (
     not_set_up,
     remove_buttons,
     reply,
+    set_buttons,
     settle,
     show_menu,
 )
@@ -47,7 +53,10 @@ AREA = "advice"
 PATHS = "paths"  # the person's own path: the comeback guide and the safety question again
 PASTED = "advice.pasted"  # what their ex sent, pasted here
 WRITTEN = "advice.written"  # the message they wanted to send, written here instead
-MAX_REASONS = 3
+TOP_REASONS = 2  # the strongest reasons a first, phone-sized verdict shows
+LIMITED_CONTACT_RULE = "limited-contact-when-you-share-life"
+FIRST_MESSAGE_LIMIT = 700  # characters a verdict's first message may take on a phone
+_TAG = re.compile(r"<[^>]+>")
 HOLDING_OFF = frozenset({"do_not_text", "wait"})
 
 # --- the answers in callback_data: one letter per question, "_" for not (yet) answered --------
@@ -104,7 +113,18 @@ def question_markup(texts: Texts, answers: Answers, question: NextQuestion) -> I
         for value in question.options
     ]
     per_row = {"feeling": 2, "unanswered_messages_you_sent": 2}.get(name, 1)
-    return keyboard(in_rows(buttons, per_row))
+    rows = in_rows(buttons, per_row)
+    rows.append([back_button(texts, answers)])
+    return keyboard(rows)
+
+
+def back_button(texts: Texts, answers: Answers) -> Button:
+    """« Back: the question before this one again, or the menu from the first question."""
+    label = texts.render("intake.back")
+    answered = [n for n in QUESTIONS if getattr(answers, n) is not None]
+    if not answered:
+        return button(label, AREA, "menu")
+    return button(label, AREA, "back", pack(replace(answers, **{answered[-1]: None})))
 
 
 def kind_markup(texts: Texts) -> InlineKeyboardMarkup:
@@ -116,29 +136,75 @@ def kind_markup(texts: Texts) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
-def verdict_text(texts: Texts, advice: Advice, *, their_message: bool = False) -> str:
+def shared_words(texts: Texts, shared: frozenset[str]) -> str:
+    """'children and work' — what the person shares, in words."""
+    names = [
+        texts.render(f"story.advice.shared.{s}") for s in ("kids", "work", "home") if s in shared
+    ]
+    if len(names) < 2:
+        return "".join(names)
+    return texts.render("story.advice.and", first=", ".join(names[:-1]), last=names[-1])
+
+
+def headline_of(texts: Texts, advice: Advice, no_contact_headline: str) -> str:
+    """The verdict's headline; someone who shares a life never hears a count of no-contact days."""
+    headline = advice.verdict.headline
+    prefix = no_contact_headline.split("{")[0]
+    if advice.limited_contact and prefix and headline.startswith(prefix):
+        return texts.render("story.advice.limited_headline")
+    return headline
+
+
+def verdict_text(
+    texts: Texts, advice: Advice, *, their_message: bool = False, no_contact_headline: str = ""
+) -> str:
+    """The first, phone-sized message: the headline, the days (or "limited contact"), and the
+    one or two strongest reasons with their sources. The rest sits behind buttons."""
     verdict = advice.verdict
     lines = []
     if their_message:
         lines.append(texts.render("advice.them_note"))
-    lines.append(texts.render("advice.headline", headline=verdict.headline))
-    if advice.days_note is not None:
+    headline = headline_of(texts, advice, no_contact_headline)
+    lines.append(texts.render("advice.headline", headline=headline))
+    if advice.limited_contact:
+        lines.append(
+            texts.render(
+                "story.advice.limited", shared=shared_words(texts, advice.situation.shared)
+            )
+        )
+    elif advice.days_note is not None:
         note_id = {"many": "advice.days_left", "one": "advice.days_left_one"}
         lines.append(texts.render(note_id.get(advice.days_note, "advice.days_done"),
                                   days=verdict.days_left))  # fmt: skip
+    reasons = verdict.reasons
+    if advice.limited_contact:  # already said in the line above; still under "Why?"
+        reasons = tuple(r for r in reasons if r.rule != LIMITED_CONTACT_RULE) or reasons
+    top = reasons[: 1 if their_message else TOP_REASONS]
     if their_message and verdict.suggested_messages:
-        first = verdict.suggested_messages[0]
         lines += [
             "",
             texts.render("advice.reply_idea"),
-            texts.render("advice.suggestion", text=first),
+            texts.render("advice.suggestion", text=verdict.suggested_messages[0]),
         ]
-    lines += ["", texts.render("advice.why")]
-    lines += [
-        texts.render("advice.reason", text=r.text, sources=source_names(r.sources))
-        for r in verdict.reasons[:MAX_REASONS]
-    ]
-    for note in verdict.sources_differ:
+    if top:
+        lines.append("")
+    for index, r in enumerate(top):
+        line = texts.render("advice.reason", text=r.text, sources=source_names(r.sources))
+        # The strongest reason always; the next only while the message stays phone-sized.
+        if index and visible_length("\n".join([*lines, line])) > FIRST_MESSAGE_LIMIT:
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def visible_length(html: str) -> int:
+    """How many characters the person sees: markup left out, entities read."""
+    return len(unescape(_TAG.sub("", html)))
+
+
+def notes_text(texts: Texts, notes: tuple[Note, ...]) -> str:
+    lines = [texts.render("story.advice.differ_intro")]
+    for note in notes:
         lines += ["", texts.render("advice.differ", topic=note.topic)]
         lines += [
             texts.render("advice.side", text=side.text, sources=source_names(side.sources))
@@ -147,16 +213,32 @@ def verdict_text(texts: Texts, advice: Advice, *, their_message: bool = False) -
     return "\n".join(lines)
 
 
+def is_their_message(advice: Advice) -> bool:
+    return advice.answers.reason_to_text == "reply"
+
+
 def verdict_markup(
-    texts: Texts, advice: Advice, *, their_message: bool = False
+    texts: Texts,
+    advice: Advice,
+    *,
+    their_message: bool = False,
+    without: frozenset[str] = frozenset(),
 ) -> InlineKeyboardMarkup:
+    """Why? / Where the articles differ / Suggest a message, then the ways on; `without` leaves
+    out the ones already opened."""
     code = pack(advice.answers)
+    verdict = advice.verdict
+    shown = 1 if their_message else TOP_REASONS
     rows: list[list[Button]] = []
-    if advice.verdict.suggested_messages:
-        rows.append([button(texts.render("advice.buttons.suggestions"), AREA, "msgs", code)])
+    if "why" not in without and len(verdict.reasons) > shown:
+        rows.append([button(texts.render("story.advice.buttons.why"), AREA, "why", code)])
+    if "differ" not in without and advice.new_notes:
+        rows.append([button(texts.render("story.advice.buttons.differ"), AREA, "differ", code)])
+    if "msgs" not in without and verdict.suggested_messages:
+        rows.append([button(texts.render("story.advice.buttons.suggest"), AREA, "msgs", code)])
     if not their_message and advice.situation.they_messaged == "none":
         rows.append([button(texts.render("advice.buttons.they_texted"), AREA, "texted")])
-    if advice.verdict.decision in HOLDING_OFF:
+    if verdict.decision in HOLDING_OFF:
         rows.append([button(texts.render("advice.buttons.still_want"), AREA, "still", code)])
     if not advice.situation.they_are_dating and advice.situation.reason_to_text in (
         "ask_to_get_back",
@@ -182,6 +264,10 @@ def back_to_menu(texts: Texts) -> InlineKeyboardMarkup:
     return keyboard([[button(texts.render("advice.buttons.menu"), AREA, "menu")]])
 
 
+def no_contact_headline(context: CoachContext) -> str:
+    return context.services.content.rulebook.headlines.get("no-contact", "")
+
+
 # --- the steps -----------------------------------------------------------------------------------
 
 
@@ -197,7 +283,12 @@ async def show_advice(
     await reply(
         update,
         context,
-        verdict_text(texts, advice, their_message=their_message),
+        verdict_text(
+            texts,
+            advice,
+            their_message=their_message,
+            no_contact_headline=no_contact_headline(context),
+        ),
         verdict_markup(texts, advice, their_message=their_message),
     )
     if advice.verdict.ask_safety_again:
@@ -224,8 +315,52 @@ async def go_on(update: Update, context: CoachContext, answers: Answers, *, lead
 
 
 async def begin_should_i(update: Update, context: CoachContext) -> None:
-    """/shouldi, the menu button and typed "should I text her?" all start here."""
-    await go_on(update, context, Answers(), lead=context.texts.render("advice.intro"))
+    """/shouldi, the menu button and typed "should I text her?" all start here. An answer
+    already given today (their message) is used openly, with a way to change it."""
+    assert update.effective_user is not None
+    texts = context.texts
+    try:
+        known = await context.services.advice.known_answers(update.effective_user.id)
+        ex_name = await context.services.advice.ex_name(update.effective_user.id)
+    except NotSetUp:
+        await not_set_up(update, context)
+        return
+    lead = texts.render("advice.intro")
+    start = Answers()
+    typed = update.message.text if update.message is not None else None
+    topic = practical_topic(typed) if typed and not typed.startswith("/") else None
+    if topic is not None:
+        # A practical question gets practical advice and a message that fits what was asked.
+        start = Answers(reason_to_text="logistics")
+        lead = texts.render(
+            "story.advice.practical",
+            topic=topic.label,
+            example=topic.example,
+            sources=source_names(topic.sources),
+        )
+    if known.they_messaged not in (None, "none"):
+        kind = texts.render(f"advice.texted.kind.{known.they_messaged}").lower()
+        using = texts.render("story.advice.answers_in_use", ex=ex_label(texts, ex_name), kind=kind)
+        change = keyboard(
+            [[button(texts.render("story.advice.change_answer"), AREA, "change", pack(Answers()))]]
+        )
+        await reply(update, context, f"{lead}\n{using}", change)
+        lead = ""
+    await go_on(update, context, start, lead=lead)
+
+
+async def ask_what_they_messaged(update: Update, context: CoachContext) -> None:
+    """Ask "any message from them lately?" even though today's answer is known."""
+    assert update.effective_user is not None
+    texts = context.texts
+    try:
+        ex_name = await context.services.advice.ex_name(update.effective_user.id)
+    except NotSetUp:
+        await not_set_up(update, context)
+        return
+    question = NextQuestion("they_messaged", OPTIONS["they_messaged"], ex_name)
+    ask = texts.render("advice.ask.they_messaged", ex=ex_label(texts, ex_name))
+    await reply(update, context, ask, question_markup(texts, Answers(), question))
 
 
 async def they_texted_typed(update: Update, context: CoachContext) -> None:
@@ -285,6 +420,62 @@ async def send_suggestions(update: Update, context: CoachContext, answers: Answe
         )
 
 
+async def show_why(update: Update, context: CoachContext, answers: Answers) -> None:
+    """Every reason behind the verdict, with its sources: the verdict grows in place to hold
+    the ones it did not show yet, so nothing is said twice in a row."""
+    query = update.callback_query
+    assert update.effective_user is not None and query is not None
+    try:
+        advice = await context.services.advice.verdict_for(update.effective_user.id, answers)
+    except NotSetUp:
+        await not_set_up(update, context)
+        return
+    message = query.message
+    shown = getattr(message, "text_html", None) or ""
+    texts = context.texts
+    rest = [
+        line
+        for r in advice.verdict.reasons
+        if unescape(_TAG.sub("", line := texts.render(
+            "advice.reason", text=r.text, sources=source_names(r.sources)
+        ))) not in unescape(_TAG.sub("", shown))
+    ]  # fmt: skip
+    if not rest:
+        return
+    expanded = "\n".join([shown, "", texts.render("story.advice.why_more"), *rest])
+    await edit(query, expanded, without_tapped(query))
+
+
+async def show_differ(update: Update, context: CoachContext, answers: Answers) -> None:
+    """Where the articles differ on this verdict's topics; each topic is shown once per person."""
+    assert update.effective_user is not None
+    try:
+        advice = await context.services.advice.verdict_for(update.effective_user.id, answers)
+    except NotSetUp:
+        await not_set_up(update, context)
+        return
+    notes = advice.new_notes or advice.verdict.sources_differ
+    if not notes:
+        return
+    await reply(update, context, notes_text(context.texts, notes))
+    await context.services.advice.mark_notes_seen(update.effective_user.id, [n.id for n in notes])
+
+
+def without_tapped(query: CallbackQuery) -> InlineKeyboardMarkup:
+    """The buttons of the message tapped, less the one tapped."""
+    markup = getattr(query.message, "reply_markup", None)
+    rows = [
+        [b for b in row if b.callback_data != query.data]
+        for row in (markup.inline_keyboard if markup else ())
+    ]
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+async def drop_tapped_button(query: CallbackQuery) -> None:
+    """Take the tapped button off the verdict, keeping the others there to tap."""
+    await set_buttons(query, without_tapped(query))
+
+
 async def still_want_to(update: Update, context: CoachContext, answers: Answers) -> None:
     """An honest, kind answer: what the rules say about this moment, and a safer place for
     the words than their phone."""
@@ -336,7 +527,10 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
     answers = unpack(data.arg) if data is not None else None
     valid = data is not None and (
         data.action in ("start", "texted", "write", "menu")
-        or (data.action in ("ask", "msgs", "still") and answers is not None)
+        or (
+            data.action in ("ask", "msgs", "still", "why", "differ", "back", "change")
+            and answers is not None
+        )
         or (data.action == "kind" and data.arg in THEY_SENT_KINDS)
     )
     if not valid or not _has_buttons(update):
@@ -373,9 +567,23 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
         case "texted":
             await remove_buttons(query)
             await ask_what_they_sent(update, context)
-        case "msgs":
+        case "back":
             assert answers is not None
             await remove_buttons(query)
+            await go_on(update, context, answers)
+        case "change":
+            await remove_buttons(query)
+            await ask_what_they_messaged(update, context)
+        case "why":
+            assert answers is not None
+            await show_why(update, context, answers)
+        case "differ":
+            assert answers is not None
+            await drop_tapped_button(query)
+            await show_differ(update, context, answers)
+        case "msgs":
+            assert answers is not None
+            await drop_tapped_button(query)
             await send_suggestions(update, context, answers)
         case "still":
             assert answers is not None

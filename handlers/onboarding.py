@@ -15,7 +15,14 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.context import CoachContext
 from bot.db.queries import UnknownUser
 from bot.services.conversation import INTAKE_ASK, Expected
-from bot.services.intake import InvalidAnswer, ProfileView, Progress, Stage, step_before
+from bot.services.intake import (
+    SINCE_BREAKUP,
+    InvalidAnswer,
+    ProfileView,
+    Progress,
+    Stage,
+    step_before,
+)
 from content.advice import RASH_REPAIR_LAST_DAY
 from content.intake import (
     STEP_ORDER,
@@ -65,6 +72,8 @@ def answer_label(context: CoachContext, step: str, profile: ProfileView) -> str 
             if profile.breakup_when is BreakupWhen.EXACT and profile.breakup_on:
                 return f"{profile.breakup_on.day} {profile.breakup_on:%B %Y}"
             return question.label_of(profile.breakup_when) if profile.breakup_when else None
+        case "last_contact":
+            return last_contact_label(context, profile)
         case "shared":
             labels = [question.label_of(s) for s in ("kids", "work", "home") if s in profile.shared]
             return ", ".join(labels) if labels else question.text("none")
@@ -75,6 +84,16 @@ def answer_label(context: CoachContext, step: str, profile: ProfileView) -> str 
         case _:
             value = getattr(profile, step)
             return question.label_of(value) if value is not None else None
+
+
+def last_contact_label(context: CoachContext, profile: ProfileView) -> str | None:
+    """'Not since the breakup', or the day they were last in touch."""
+    day = profile.last_contact_on
+    if day is None:
+        return None
+    if profile.breakup_on is not None and day == profile.breakup_on:
+        return context.services.content.intake["last_contact"].label_of(SINCE_BREAKUP)
+    return f"{day.day} {day:%B %Y}"
 
 
 def question_markup(
@@ -96,7 +115,9 @@ def question_markup(
         ]
         rows = in_rows(zones, 2)
     else:
-        per_row = 1 if step in ("abuse", "goal") else 3 if step == "checkin_hour" else 2
+        per_row = (
+            1 if step in ("abuse", "goal", "last_contact") else 3 if step == "checkin_hour" else 2
+        )
         rows = in_rows([button(o.label, AREA, step, o.value) for o in question.options], per_row)
     if not editing_one and step_before(step, profile) is not None:
         rows.append([button(context.texts.render("intake.back"), AREA, "back", step)])
@@ -287,7 +308,7 @@ def read_typed(context: CoachContext, step: str, text: str, today: date) -> obje
             if name is None:
                 raise Unreadable(question.invalid)
             return name
-        case "breakup":
+        case "breakup" | "last_contact":
             bucket = question.match(text)
             if bucket:
                 return bucket

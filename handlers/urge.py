@@ -31,6 +31,7 @@ from bot.services.urge import (
     contact_topics,
 )
 from content.loader import Texts, source_names
+from content.review import Finding
 from content.timezones import zone_info
 from handlers.callbacks import decode
 from handlers.replies import (
@@ -48,7 +49,7 @@ from handlers.replies import (
 
 AREA = "urge"
 DRAFT = "urge.draft"
-MAX_FINDINGS = 4
+SHOWN_FINDINGS = 1  # the most important finding; the rest open from "…and N more"
 DRAFT_QUOTE_CHARS = 300
 VERDICT_CHECKS = frozenset({"phase", "verdict"})
 
@@ -76,11 +77,16 @@ def follow_up_markup(texts: Texts, urge_id: int) -> InlineKeyboardMarkup:
     )  # fmt: skip
 
 
+def findings_about_the_draft(drafted: DraftReview) -> list[Finding]:
+    # Where they are in no contact, and the verdict's own reason, are said by the verdict.
+    return [f for f in drafted.review.findings if f.check not in VERDICT_CHECKS]
+
+
 def review_text(texts: Texts, drafted: DraftReview) -> str:
-    """The findings (briefly, with their sources), then the verdict: headline and days left."""
-    result, verdict = drafted.review, drafted.advice.verdict
-    # Where they are in no contact, and the verdict's own reason, are said by the verdict below.
-    about_the_draft = [f for f in result.findings if f.check not in VERDICT_CHECKS]
+    """The most important finding (with its sources), then the verdict: headline and days
+    left. The other findings open from the "…and N more" button."""
+    verdict = drafted.advice.verdict
+    about_the_draft = findings_about_the_draft(drafted)
     lines: list[str] = []
     if drafted.leverage:  # a self-harm threat as pressure: flagged first, in the bot's words
         lines += [texts.render("safetyflow.draft.leverage").rstrip(), ""]
@@ -88,16 +94,10 @@ def review_text(texts: Texts, drafted: DraftReview) -> str:
         lines.append(texts.render("urge.clean"))
     else:
         lines.append(texts.render("urge.findings_title"))
-        shown = about_the_draft[:MAX_FINDINGS]
         lines += [
             texts.render("urge.finding", text=f.text, sources=source_names(f.sources))
-            for f in shown
+            for f in about_the_draft[:SHOWN_FINDINGS]
         ]
-        rest = len(about_the_draft) - len(shown)
-        if rest == 1:
-            lines.append(texts.render("urge.more_findings_one"))
-        elif rest > 1:
-            lines.append(texts.render("urge.more_findings", count=rest))
     lines += ["", texts.render("urge.verdict", headline=verdict.headline)]
     note = drafted.advice.days_note
     if note == "one":
@@ -105,6 +105,22 @@ def review_text(texts: Texts, drafted: DraftReview) -> str:
     elif note == "many":
         lines.append(texts.render("urge.days_left", days=verdict.days_left))
     return "\n".join(lines)
+
+
+def more_markup(texts: Texts, drafted: DraftReview) -> InlineKeyboardMarkup | None:
+    """ "…and 2 more": the rest of the findings, one tap away."""
+    rest = len(findings_about_the_draft(drafted)) - SHOWN_FINDINGS
+    if rest <= 0:
+        return None
+    text_id = "urge.more_findings_one" if rest == 1 else "urge.more_findings"
+    return keyboard([[button(texts.render(text_id, count=rest), AREA, "more", drafted.urge_id)]])
+
+
+def more_text(texts: Texts, drafted: DraftReview) -> str:
+    return "\n".join(
+        texts.render("urge.finding", text=f.text, sources=source_names(f.sources))
+        for f in findings_about_the_draft(drafted)[SHOWN_FINDINGS:]
+    )
 
 
 def follow_up_text(texts: Texts, draft: str | None) -> str:
@@ -162,7 +178,7 @@ async def chose_strength(update: Update, context: CoachContext, strength: str) -
 
 async def show_review(update: Update, context: CoachContext, drafted: DraftReview) -> None:
     texts = context.texts
-    await reply(update, context, review_text(texts, drafted))
+    await reply(update, context, review_text(texts, drafted), more_markup(texts, drafted))
     rewrites = drafted.review.rewrites
     if rewrites:
         await reply(update, context, texts.render("urge.rewrites_intro"))
@@ -260,7 +276,7 @@ async def ask_topic(update: Update, context: CoachContext, urge_id: int) -> None
 
 _ID = re.compile(r"\d{1,18}")
 _TOPIC = re.compile(r"(\d{1,18})\.([a-z]+)")
-_WITH_ID = frozenset({"hold", "letgo", "waited", "sent", "notyet"})
+_WITH_ID = frozenset({"hold", "letgo", "waited", "sent", "notyet", "more"})
 
 
 async def _answered(update: Update, context: CoachContext, text_id: str, label_id: str) -> None:
@@ -302,6 +318,12 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
                 await begin(update, context)
             case "strength":
                 await chose_strength(update, context, arg)
+            case "more":
+                await remove_buttons(query)
+                drafted = await urges.review_again(user_id, int(arg))
+                if drafted is None:
+                    return Then.STALE
+                await reply(update, context, more_text(texts, drafted))
             case "hold":
                 await remove_buttons(query)
                 await held(update, context, int(arg))

@@ -27,7 +27,7 @@ from bot.services.retry import retry_transient
 from bot.services.safety import blocked_in
 from bot.services.timing import local_date_of, local_hour_of
 from content import Content
-from content.advice import FEELINGS, THEY_MESSAGED, Situation, Verdict, advise
+from content.advice import FEELINGS, THEY_MESSAGED, Note, Situation, Verdict, advise
 from content.helplines import HelplineSet, helplines_for
 from content.program import checklist_ticks, load_program
 from content.vocab import AbuseAnswer, Goal
@@ -60,6 +60,8 @@ SAME_MESSAGE_WINDOW = timedelta(minutes=10)
 # The readiness checklist (content/forms.yaml; answers in the answers table): done when every
 # item is ticked, the program's own "no contact done" item by the streak having run its length.
 READINESS_FORM = "readiness"
+# The notes on where the articles differ that a person has been shown (answers table).
+NOTES_SEEN_FORM = "notes_seen"
 
 # This rule says "you got in touch, so the count started again". The count also starts when
 # the plan starts (the streak), without any contact; then the rule's premise is not true.
@@ -114,6 +116,7 @@ class Known:
     country: str | None
     language_code: str | None
     timezone: str | None = None
+    seen_notes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,15 @@ class Advice:
     # How many days of no contact are left, when that is still to be said besides the headline:
     # "many", "one" or "done"; None when there is no count or the headline already gives it.
     days_note: str | None = None
+    # Notes on where the articles differ that this person has not been shown yet: each topic
+    # is shown once per person, on request, never in every verdict.
+    new_notes: tuple[Note, ...] = ()
+
+    @property
+    def limited_contact(self) -> bool:
+        """Someone who shares children, work or a home keeps contact limited and practical:
+        no count of no-contact days is ever shown to them."""
+        return bool(self.situation.shared)
 
 
 def days_note(verdict: Verdict, headlines: Collection[str]) -> str | None:
@@ -182,6 +194,12 @@ class AdviceService:
         return self._advice(known, merged)
 
     @retry_transient
+    async def known_answers(self, user_id: int) -> Answers:
+        """What stored contact already answers (e.g. "they texted today, about practical
+        things"), so the flow can say which answer it is using."""
+        return (await self._known(user_id)).answers
+
+    @retry_transient
     async def ex_name(self, user_id: int) -> str | None:
         """What the person calls their ex (None: unnamed); raises NotSetUp before the intake."""
         return (await self._known(user_id)).ex_name
@@ -210,6 +228,25 @@ class AdviceService:
                     session, profile, initiated_by="them", topic=kind, now=now
                 )
         return await self.verdict_for(user_id, Answers(they_messaged=kind, reason_to_text="reply"))
+
+    @retry_transient
+    async def mark_notes_seen(self, user_id: int, note_ids: Collection[str]) -> None:
+        """Remember that these notes on where the articles differ were shown to the person."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            for note_id in sorted(set(note_ids)):
+                await q.upsert(
+                    session,
+                    Answer,
+                    {
+                        "user_id": user_id,
+                        "form": NOTES_SEEN_FORM,
+                        "item": note_id,
+                        "value": "seen",
+                        "answered_at": now,
+                    },
+                    keys=("user_id", "form", "item"),
+                )
 
     # --- reading what is stored --------------------------------------------------------------
 
@@ -244,6 +281,13 @@ class AdviceService:
             # The person's own path: how strict to be with their messages, a rash fight, and
             # whether they are seeing someone (content/paths.py).
             path = await read_choices(session, user_id)
+            seen = frozenset(
+                await session.scalars(
+                    select(Answer.item).where(
+                        Answer.user_id == user_id, Answer.form == NOTES_SEEN_FORM
+                    )
+                )
+            )
         breakup_on = profile.breakup_on
         days_since_breakup = max(0, (today - breakup_on).days) if breakup_on else 0
         last_contact = _latest_date(last_slip, profile.no_contact_started_on)
@@ -272,6 +316,7 @@ class AdviceService:
             country=profile.country,
             language_code=user.language_code if user else None,
             timezone=profile.timezone,
+            seen_notes=seen,
         )
 
     @staticmethod
@@ -350,6 +395,7 @@ class AdviceService:
             no_contact_days=known.no_contact_days,
             helplines=helplines,
             days_note=days_note(verdict, self.content.rulebook.headlines.values()),
+            new_notes=tuple(n for n in verdict.sources_differ if n.id not in known.seen_notes),
         )
 
 

@@ -44,6 +44,8 @@ class ProfileView:
     no_contact_days: int
     intake_step: str | None
     set_up: bool
+    # The day they were last in touch, which is the day the no-contact count runs from.
+    last_contact_on: date | None = None
 
     @property
     def reconcile_path_open(self) -> bool:
@@ -65,6 +67,7 @@ class ProfileView:
             no_contact_days=p.no_contact_days,
             intake_step=p.intake_step,
             set_up=p.intake_completed_at is not None,
+            last_contact_on=p.no_contact_started_on,
         )
 
 
@@ -86,8 +89,17 @@ class InvalidAnswer(ValueError):
     """An answer that does not fit the step (a forged or outdated button)."""
 
 
+# How many days ago each "last in touch" button means. "A few days" is the bot's own middle
+# of a week (the same reading as the breakup's "this week"); the others say it themselves.
+DAYS_AGO_FOR_LAST_CONTACT = {"today": 0, "few_days": 3, "week": 7}
+SINCE_BREAKUP = "since_breakup"
+
+
 def is_skipped(step: str, profile: ProfileView | Profile) -> bool:
-    """Abuse or repeated cheating turns the reconcile path off: 'what do you want' is skipped."""
+    """Abuse or repeated cheating turns the reconcile path off: 'what do you want' is skipped.
+    A breakup today needs no 'when were you last in touch': it was today."""
+    if step == "last_contact":
+        return profile.breakup_when is BreakupWhen.TODAY
     return step == "goal" and profile.abuse is AbuseAnswer.YES
 
 
@@ -216,10 +228,14 @@ class IntakeService:
             return Progress(ProfileView.of(profile), next_step)
 
     def _start_program(self, profile: Profile, now: datetime) -> None:
-        """The intake is done: the plan starts today, and so does the no-contact count."""
+        """The intake is done: the plan starts today; the no-contact count runs from the day
+        they were last in touch (today when that was not asked)."""
         profile.intake_completed_at = now
         today = local_today(profile, now, self.default_tz)
-        profile.no_contact_started_on = today
+        started = profile.no_contact_started_on
+        if started is None or started > today or is_skipped("last_contact", profile):
+            started = today
+        profile.no_contact_started_on = started
         profile.phase_started_on = today
         first = self.first_steps(ProfileView.of(profile))[0]
         profile.phase = first.id
@@ -231,6 +247,8 @@ class IntakeService:
                     profile.ex_name = value if isinstance(value, str) and value else None
                 case "breakup":
                     self._apply_breakup(profile, value)
+                case "last_contact":
+                    self._apply_last_contact(profile, value)
                 case "who_ended":
                     profile.who_ended = WhoEnded(str(value))
                 case "shared":
@@ -275,6 +293,20 @@ class IntakeService:
             raise ValueError(value)
         profile.breakup_when = bucket
         profile.breakup_on = today - timedelta(days=DAYS_AGO_FOR_BUCKET[bucket])
+
+    def _apply_last_contact(self, profile: Profile, value: object) -> None:
+        """The day they were last in touch becomes the start of the no-contact count."""
+        today = local_today(profile, self.clock.now(), self.default_tz)
+        if isinstance(value, date):
+            if value > today:
+                raise ValueError(value)
+            profile.no_contact_started_on = value
+            return
+        choice = str(value)
+        if choice == SINCE_BREAKUP:
+            profile.no_contact_started_on = profile.breakup_on or today
+            return
+        profile.no_contact_started_on = today - timedelta(days=DAYS_AGO_FOR_LAST_CONTACT[choice])
 
     async def _profile(self, session: AsyncSession, user_id: int) -> Profile:
         return await q.get_or_create_profile(session, user_id, self.clock.now())

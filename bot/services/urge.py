@@ -248,6 +248,24 @@ class UrgeService:
         urge_id = await self.awaiting_draft(user_id)
         if urge_id is None:
             return None
+        drafted = await self._review(user_id, urge_id, draft)
+        async with self.db.transaction() as session:
+            urge = await self._owned(session, user_id, urge_id)
+            # Nothing is kept to hold when reaching out is not safe.
+            urge.draft = None if drafted.blocked else draft
+            urge.source = "draft"
+        return drafted
+
+    @retry_transient
+    async def review_again(self, user_id: int, urge_id: int) -> DraftReview | None:
+        """The same review of the draft still kept on this urge (None: it is gone)."""
+        async with self.db.sessions() as session:
+            draft = (await self._owned(session, user_id, urge_id)).draft
+        if not draft:
+            return None
+        return await self._review(user_id, urge_id, draft)
+
+    async def _review(self, user_id: int, urge_id: int, draft: str) -> DraftReview:
         advice = await self.advice.verdict_for(user_id, Answers())
         reason = infer_reason(draft)
         if reason is not None and advice.situation.they_messaged == "none":
@@ -260,12 +278,8 @@ class UrgeService:
             verdict=advice.verdict,
             no_contact_days=advice.no_contact_days,
         )
-        async with self.db.transaction() as session:
-            urge = await self._owned(session, user_id, urge_id)
+        async with self.db.sessions() as session:
             blocked = await blocked_in(session, user_id, self.clock.now())
-            # Nothing is kept to hold when reaching out is not safe.
-            urge.draft = None if blocked else draft
-            urge.source = "draft"
         if blocked:
             result = replace(result, rewrites=())
         return DraftReview(urge_id, result, advice, blocked, screen(draft).leverage)

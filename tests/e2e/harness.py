@@ -576,7 +576,8 @@ def intake_until_the_hour(person: Person) -> None:
     """The intake over HTTP, up to the check-in hour question."""
     person.send("/start", expect="What should I call your ex?")
     person.send("Alex", expect="When did the breakup happen?")
-    person.tap("This week", expect="Who ended it?")
+    person.tap("This week", expect="When were you last in touch")
+    person.tap("Not since the breakup", expect="Who ended it?")
     person.tap("They did", expect="Is there anything you share")
     person.tap("Done", expect="Was there abuse")
     person.tap("No", expect="What do you want most")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-INTAKE = ["/start", "Alex", "2", "2", "kids", "2", "1", "Toronto", "7pm"]
+INTAKE = ["/start", "Alex", "2", "1", "2", "kids", "2", "1", "Toronto", "7pm"]
 
 
 def run_bot(cwd: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None):
@@ -61,7 +61,7 @@ def test_the_whole_intake_can_be_completed_in_the_terminal_chat(tmp_path):
 
 
 def test_stopping_the_chat_mid_intake_and_starting_again_resumes_the_intake(tmp_path):
-    first = run_bot(tmp_path, "chat", stdin="/start\nAlex\n2\n")
+    first = run_bot(tmp_path, "chat", stdin="/start\nAlex\n2\n1\n")
     assert first.returncode == 0, first.stderr
     assert first.stdout.rstrip().endswith("[4] « Back")  # waiting at "Who ended it?"
     second = run_bot(tmp_path, "chat", stdin="they did\n")

@@ -245,7 +245,10 @@ def test_a_pasted_draft_that_begs_and_talks_about_the_relationship_gets_its_find
     assert "Alex won't see it" in reply.text
     reply = person.send(PLEA, expect="Want me to hold it?")
     (review,) = [t for t in reply.sent if t.startswith("What I notice in your draft")]
-    findings = [line for line in review.splitlines() if line.startswith("• ")]
+    assert review.count("• ") == 1  # the most important finding first
+    (message,) = [m for m in person.messages() if m.get("text", "").startswith("What I notice")]
+    more = person.tap("more", message=message, expect="• ")
+    findings = [line for line in (review + "\n" + more.text).splitlines() if line.startswith("• ")]
     assert any("don't plead, bargain or lean on their pity" in f for f in findings)  # begging
     assert any("Asking them back isn't a first-message conversation" in f for f in findings)
     assert any("Missing them is natural" in f for f in findings)  # declarations of love

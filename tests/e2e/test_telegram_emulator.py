@@ -143,5 +143,5 @@ def test_a_message_sent_while_the_webhook_bot_is_down_is_answered_once_it_is_bac
     person.send("this week")  # Telegram keeps it and retries the webhook
     again = start_bot(mode="webhook", workdir=tmp_path)
     person.diagnostics = again.log_tail
-    person.wait_for("Who ended it?")
+    person.wait_for("When were you last in touch")
     assert emulator.state()["webhooks"][again.token]["url"] == again.webhook_url

@@ -23,7 +23,7 @@ def checkin_messages(person: Person) -> list[dict]:
 
 async def set_up(person: Person, clock, *, zone: str = "London", hour: str = "20:00", shared=()):
     await person.send("/start")
-    for answer in ("Alex", "this week", "they did"):
+    for answer in ("Alex", "this week", "today", "they did"):
         await person.send(answer)
     for item in shared:
         await person.tap(item)

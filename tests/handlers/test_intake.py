@@ -21,6 +21,7 @@ async def finish_intake(person: Person, *, shared: tuple[str, ...] = (), abuse: 
     await person.send("/start")
     await person.send("Alex")
     await person.tap("This week")
+    await person.tap("Today")  # last in touch today: the no-contact count starts now
     await person.tap("They did")
     for item in shared:
         await person.tap(item)
@@ -49,6 +50,8 @@ async def test_every_answer_is_stored_as_it_is_given(person, clock):
     profile = await profile_of(person)
     assert profile.breakup_when is BreakupWhen.WEEKS_AGO
     assert profile.breakup_on == date(2026, 2, 9)  # the fake clock's today minus three weeks
+    await person.tap("About a week ago")
+    assert (await profile_of(person)).no_contact_started_on == date(2026, 2, 23)
     await person.tap("It was mutual")
     assert (await profile_of(person)).who_ended is WhoEnded.MUTUAL
     await person.tap("Work")
@@ -113,6 +116,7 @@ async def test_typed_answers_work_in_every_step(person):
     await person.send("/start")
     await person.send("  J.  ")
     await person.send("10 days ago")
+    await person.send("a week ago")
     await person.send("they did")
     await person.send("we work together and share a flat")
     await person.send("no")
@@ -123,6 +127,7 @@ async def test_typed_answers_work_in_every_step(person):
     assert profile.ex_name == "J."
     assert profile.breakup_when is BreakupWhen.EXACT
     assert profile.breakup_on == date(2026, 2, 20)
+    assert profile.no_contact_started_on == date(2026, 2, 23)
     assert profile.who_ended is WhoEnded.THEM
     assert profile.shared == {"work", "home"}
     assert profile.goal is Goal.MOVE_ON
@@ -193,6 +198,7 @@ async def test_answering_yes_about_abuse_is_met_with_care_and_turns_reconciling_
     await person.send("/start")
     await person.send("Alex")
     await person.tap("This week")
+    await person.tap("Not since the breakup")
     await person.tap("I did")
     await person.tap("Done")
     reply = await person.tap("Yes")
@@ -255,6 +261,7 @@ async def test_a_restart_mid_intake_resumes_at_the_same_question(person):
     await person.send("/start")
     await person.send("Alex")
     await person.tap("This week")
+    await person.tap("A few days ago")
     expected = await person.app.services.conversation.expected(person.user.id)
     assert expected == Expected("intake.ask", {"step": "who_ended"})
     await person.restart()

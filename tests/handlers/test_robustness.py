@@ -150,6 +150,7 @@ async def test_a_button_from_before_a_restart_says_it_is_out_of_date_and_shows_t
 async def finish_intake_from_the_name(person: Person):
     await person.send("Alex")
     await person.tap("This week")
+    await person.tap("Not since the breakup")
     await person.tap("They did")
     await person.tap("Done")
     await person.tap("No")
@@ -190,7 +191,7 @@ async def test_a_double_tap_on_an_intake_answer_counts_once_and_sends_no_menu(pe
     assert second.count("sendMessage") == 0  # no menu, no question again
     assert second.count("answerCallbackQuery") == 1  # the spinner stops
     profile = await profile_of(person)
-    assert profile.breakup_when is BreakupWhen.THIS_WEEK and profile.intake_step == "who_ended"
+    assert profile.breakup_when is BreakupWhen.THIS_WEEK and profile.intake_step == "last_contact"
 
 
 async def test_a_double_tap_on_a_check_in_button_records_the_contact_once(person, clock):

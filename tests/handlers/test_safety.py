@@ -91,7 +91,7 @@ async def test_im_safe_now_lifts_the_hold_and_picks_the_intake_up_where_it_was(p
     profile = await profile_of(person)
     assert not profile.safety_hold and profile.safety_hold_since is None
     await person.tap("This week")
-    assert (await profile_of(person)).intake_step == "who_ended"
+    assert (await profile_of(person)).intake_step == "last_contact"
 
 
 async def test_while_on_hold_the_daily_check_in_becomes_a_gentle_ask_until_they_say_they_are_safe(
@@ -206,6 +206,7 @@ async def test_an_abuse_disclosure_at_the_goal_question_moves_past_it(person):
     await person.send("/start")
     await person.send("Alex")
     await person.tap("This week")
+    await person.tap("Not since the breakup")
     await person.tap("They did")
     await person.tap("Done")
     await person.tap("No")

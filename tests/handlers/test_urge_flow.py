@@ -116,6 +116,10 @@ async def test_a_pasted_draft_is_reviewed_with_sources_and_the_verdict_and_kept_
     reply = await paste(person, PLEA)
     text = reply.text
     assert "What I notice in your draft" in text
+    (review,) = [c.result for c in reply.calls if "What I notice" in c.params.get("text", "")]
+    assert review["text"].count("• ") == 1  # the most important finding first
+    more = await person.tap("more", review)  # "…and 2 more things." opens the rest
+    text += "\n" + more.text
     assert "30 days" not in text.split("Send it now?")[0]  # where they are: said once, below
     assert "Missing them is natural" in text and "— Five steps, Proven steps" in text
     assert "However much it hurts, don't plead" in text
