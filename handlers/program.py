@@ -297,9 +297,11 @@ async def ask_move_on(update: Update, context: CoachContext) -> None:
 async def move_on_confirmed(update: Update, context: CoachContext) -> None:
     query = update.callback_query
     assert query is not None
-    outcome = await context.services.program.move_on(_user_id(update))
+    outcome = await context.services.listening.move_on(_user_id(update))  # undoable today
     await settle(query)
-    await edit(query, context.texts.render("program.moveon.chosen"))
+    texts = context.texts
+    undo = button(texts.render("heard.undo.button"), "listen", "undo", "move_on")
+    await edit(query, texts.render("program.moveon.chosen"), keyboard([[undo]]))
     await send_outcome(update, context, outcome)
 
 

@@ -30,6 +30,15 @@ async def awaiting(person: Person) -> str | None:
     return expected.key if expected else None
 
 
+def message_with(person: Person, label: str) -> dict:
+    """The newest bot message carrying a button labelled `label`."""
+    for message in reversed(person.transport.bot_messages(person.user.id)):
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+        if any(b["text"] == label for row in rows for b in row):
+            return message
+    raise AssertionError(f"no message with a {label!r} button")
+
+
 async def run_scheduled(person: Person) -> list[str]:
     """Run every job the bot scheduled (in time order), as the job queue would; nothing sleeps."""
     sent = []
@@ -253,3 +262,37 @@ async def test_asking_if_it_is_a_bot_gets_an_honest_answer(person):
     await finish_intake(person)
     reply = await person.send("am i talking to a real person?")
     assert "automated coach" in reply.text
+
+
+async def test_moving_on_from_the_command_can_be_undone_the_same_day(person):
+    await finish_intake(person)
+    before = await profile_of(person)
+    await person.send("/moveon")
+    await person.tap("Yes, I want to move on")
+    reply = await person.tap("Undo", message_with(person, "Undo"))
+    assert "Undone" in reply.text
+    assert (await profile_of(person)).phase == before.phase
+
+
+async def test_stopping_check_ins_from_settings_asks_first_and_can_be_undone(person):
+    await finish_intake(person)
+    await person.send("/settings")
+    await person.tap("Stop check-ins")
+    assert not (await profile_of(person)).checkins_stopped  # asked first
+    await person.tap("Yes, stop them")
+    assert (await profile_of(person)).checkins_stopped
+    reply = await person.tap("Undo")
+    assert "check-ins are back on" in reply.text
+    profile = await profile_of(person)
+    assert not profile.checkins_stopped and profile.next_checkin_at is not None
+
+
+async def test_stop_typed_stops_at_once_with_an_undo_for_today(person, clock):
+    await finish_intake(person)
+    reply = await person.send("stop")
+    assert "Check-ins stopped" in reply.text
+    assert (await profile_of(person)).checkins_stopped
+    clock.advance(days=1)
+    reply = await person.tap("Undo")
+    assert "only be undone on the day" in reply.text
+    assert (await profile_of(person)).checkins_stopped
