@@ -496,6 +496,7 @@ async def on_decide_tap(update: Update, context: CoachContext) -> None:
         await out_of_date(update, context)
         return
     try:
+        await context.services.listening.remember_decision(_user_id(update), item, value)
         answered = await context.services.program.decide_answer(_user_id(update), item, value)
     except (NotNow, NotStarted):
         await out_of_date(update, context)
@@ -510,6 +511,11 @@ async def on_decide_tap(update: Update, context: CoachContext) -> None:
         await reply(update, context, text, markup)
         return
     text, markup = result_view(context, following)
+    if following.outcome is not None:  # a decision made: it can be undone today
+        rows = [[(b.text, str(b.callback_data)) for b in row] for row in
+                (markup.inline_keyboard if markup else ())]  # fmt: skip
+        rows.append([button(texts.render("heard.undo.button"), "listen", "undo", "decision")])
+        markup = keyboard(rows)
     await reply(update, context, text, markup)
     outcome = following.outcome
     if outcome is None:

@@ -19,6 +19,7 @@ from bot.db.models import Answer, JournalEntry, Profile
 from bot.services.checkin import CheckinService, Streak
 from bot.services.intake import local_today
 from bot.services.program import (
+    DECIDE_FORM,
     MAX_ENTRY_CHARS,
     PROGRAM_FORM,
     NotNow,
@@ -152,7 +153,7 @@ def checkin_command(text: str) -> tuple[str, int] | None:
 # so a restart or a second process sees the same thing.
 
 UNDO_FORM = "undo"
-UNDO_ACTIONS = ("move_on", "try_again", "stop_checkins")
+UNDO_ACTIONS = ("move_on", "try_again", "stop_checkins", "decision")
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,8 +239,11 @@ class ListeningService:
 
     # --- changing the goal ----------------------------------------------------------------
 
-    async def _remember(self, session: AsyncSession, profile: Profile, action: str) -> None:
-        """Keep what the plan looked like before a one-way choice, for undo until midnight."""
+    async def _remember(
+        self, session: AsyncSession, profile: Profile, action: str, item: str = ""
+    ) -> None:
+        """Keep what the plan looked like before a one-way choice, for undo until midnight.
+        `item`: the decision question whose answer decided (taken back with the choice)."""
         decision = await session.get(Answer, (profile.user_id, PROGRAM_FORM, "decision"))
         today = local_today(profile, self.clock.now(), self.default_tz)
         values = {
@@ -251,6 +255,7 @@ class ListeningService:
             "last_milestone_day": str(profile.last_milestone_day or 0),
             "goal": str(profile.goal) if profile.goal else "",
             "decision": decision.value if decision is not None else "",
+            "item": item,
         }
         await session.execute(
             delete(Answer).where(Answer.user_id == profile.user_id, Answer.form == UNDO_FORM)
@@ -298,6 +303,20 @@ class ListeningService:
             return await self.program._apply(session, loaded, DayPassed())
 
     @retry_transient
+    async def remember_decision(self, user_id: int, item_id: str, value: str) -> None:
+        """Before an answer to the decision step is stored: what undo would restore, should
+        this answer be the one that decides. A repeated tap (the same answer) keeps what is
+        remembered."""
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None or profile.phase is None:
+                return
+            stored = await session.get(Answer, (user_id, DECIDE_FORM, item_id))
+            if stored is not None and stored.value == value:
+                return
+            await self._remember(session, profile, "decision", item_id)
+
+    @retry_transient
     async def stop_checkins(self, user_id: int) -> None:
         """Stop the daily check-ins (after a confirming tap); undoable today."""
         async with self.db.transaction() as session:
@@ -340,6 +359,15 @@ class ListeningService:
                 )
                 profile.goal = Goal(kept["goal"]) if kept.get("goal") else None
                 await self.program._store(session, loaded, before)
+                if action == "decision" and kept.get("item"):
+                    # The deciding answer goes too: the step waits on that question again.
+                    await session.execute(
+                        delete(Answer).where(
+                            Answer.user_id == user_id,
+                            Answer.form == DECIDE_FORM,
+                            Answer.item == kept["item"],
+                        )
+                    )
                 profile.last_milestone_day = int(kept.get("last_milestone_day") or 0)
         if resume:
             await self.checkins.resume(user_id)

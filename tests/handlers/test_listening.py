@@ -9,6 +9,7 @@ from bot.db.models import JournalEntry
 from content.vocab import Goal
 from tests.handlers.driver import Person
 from tests.handlers.test_intake import finish_intake, profile_of
+from tests.handlers.test_program_flow import TRY_AGAIN, answer_questions, answers_of, put_in
 
 NOT_SURE = "I'm not sure what to do with that"
 FEELING_LABELS = {"Write it in my journal", "Should I text them?", "I want to text them",
@@ -296,3 +297,18 @@ async def test_stop_typed_stops_at_once_with_an_undo_for_today(person, clock):
     reply = await person.tap("Undo")
     assert "only be undone on the day" in reply.text
     assert (await profile_of(person)).checkins_stopped
+
+
+async def test_the_decision_result_can_be_undone_the_same_day(person):
+    await finish_intake(person)
+    await put_in(person, "decide")
+    await person.send("/phase")
+    await person.tap("Start the decision step")
+    replies = await answer_questions(person, TRY_AGAIN)
+    assert "Your answers lean towards trying again" in replies[-1].text
+    assert (await answers_of(person, "program"))["decision"] == "try_again"
+    reply = await person.tap("Undo", message_with(person, "Undo"))
+    assert "Undone" in reply.text
+    assert (await profile_of(person)).phase == "decide"
+    assert "decision" not in await answers_of(person, "program")
+    assert len(await answers_of(person, "decide")) == 16  # the deciding answer is asked again
