@@ -29,6 +29,7 @@ from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
 from bot.services.conversation import ConversationService
 from bot.services.intake import IntakeService
+from bot.services.listening import ListeningService
 from bot.services.privacy import PrivacyService
 from bot.services.program import ProgramService
 from bot.services.progress import ProgressService
@@ -211,6 +212,7 @@ def build_services(
     checkins = CheckinService(db, clock, settings.default_timezone)
     intake = IntakeService(db, content, clock, settings.default_timezone, checkins)
     advice = AdviceService(db, content, clock, settings.default_timezone, checkins)
+    program = ProgramService(db, content, clock, settings.default_timezone)
     services = Services(
         settings=settings,
         db=db,
@@ -222,10 +224,11 @@ def build_services(
         safety=SafetyService(db, clock, settings.default_timezone),
         advice=advice,
         urges=UrgeService(db, clock, settings.default_timezone, checkins, advice, intake),
-        program=ProgramService(db, content, clock, settings.default_timezone),
+        program=program,
         progress=ProgressService(db, clock, settings.default_timezone, checkins),
         conversation=ConversationService(db, clock),
         safety_plan=SafetyPlanService(db, clock),
+        listening=ListeningService(db, clock, settings.default_timezone, checkins, program),
     )
     return services
 

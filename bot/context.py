@@ -13,6 +13,7 @@ from bot.services.advice import AdviceService
 from bot.services.checkin import CheckinService
 from bot.services.conversation import ConversationService
 from bot.services.intake import IntakeService
+from bot.services.listening import ListeningService
 from bot.services.privacy import PrivacyService
 from bot.services.program import ProgramService
 from bot.services.progress import ProgressService
@@ -42,6 +43,7 @@ class Services:
     progress: ProgressService
     conversation: ConversationService  # what each person is expected to answer next
     safety_plan: SafetyPlanService  # the six parts of the person's safety plan
+    listening: ListeningService  # answers to free text: slips, goal changes, undo
 
 
 class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -42,10 +42,12 @@ from bot.services.conversation import Expected
 from bot.services.listening import intent_of
 from bot.services.urge import FollowUp
 from content.loader import Texts
+from content.understand import understand
 from handlers import (
     advice,
     checkin,
     journal,
+    listening,
     membership,
     menu,
     onboarding,
@@ -140,6 +142,7 @@ CALLBACKS: dict[str, Handler] = {
     "privacy:delete": privacy.confirm_delete,
     "checkin": _checkin_tap,
     "paths": paths.on_tap,
+    "listen": listening.on_tap,
     "menu:plan": _tap(program.show_plan),
     "menu:settings": _tap(settings.send_settings),
     "menu:privacy": _tap(privacy.show_privacy),
@@ -154,6 +157,7 @@ ANSWERS: dict[str, Callable[[Update, CoachContext, Expected], Awaitable[Then | N
     "journal": journal.on_answer,
     "settings": settings.on_answer,
     "safety": safety_plan.on_answer,
+    "listen": listening.on_answer,
 }
 
 # The awaited key's feature → how to ask again what was awaited, after care or an old button.
@@ -162,12 +166,18 @@ ASK_AGAIN: dict[str, Callable[[Update, CoachContext, Expected, str], Awaitable[b
     "safety": safety_plan.ask_again,
 }
 
-# An understood intent → the feature that answers it (content/understand.py names intents;
-# today bot/services/listening.py recognises these three).
+# An understood intent (content/understand.py names them) → the feature that answers it.
 INTENTS: dict[str, Handler] = {
     "urge": urge.begin,
     "should_i_text": advice.begin_should_i,
     "they_texted": advice.they_texted_typed,
+    "slip": listening.on_slip,
+    "feeling": listening.on_feeling,
+    "change_goal": listening.on_change_goal,
+    "progress": listening.on_progress,
+    "greeting": listening.on_greeting,
+    "thanks": listening.on_thanks,
+    "other": listening.on_other,
 }
 
 
@@ -273,8 +283,14 @@ async def on_message(update: Update, context: CoachContext) -> None:
         await _after_checkin(update, context, answered)
     if answered:
         return
-    profile = await context.services.intake.profile(user_id)
-    intent = intent_of(text, profile.ex_name if profile else None)
+    expecting = listening.expecting_of(expected)
+    intent = understand(text, expecting=expecting).intent
+    if intent == "other":  # their ex's own name: "Alex texted me"
+        profile = await context.services.intake.profile(user_id)
+        intent = intent_of(text, profile.ex_name if profile else None) or intent
+    if intent == "feeling" and expecting is not None:
+        await listening.on_feeling(update, context, expecting)
+        return
     if intent in INTENTS:
         await INTENTS[intent](update, context)
         return

@@ -314,9 +314,11 @@ async def ask_move_on(update: Update, context: CoachContext) -> None:
 async def move_on_confirmed(update: Update, context: CoachContext) -> None:
     query = update.callback_query
     assert query is not None
-    outcome = await context.services.program.move_on(_user_id(update))
+    outcome = await context.services.listening.move_on(_user_id(update))  # undoable today
     await settle(query)
-    await edit(query, context.texts.render("program.moveon.chosen"))
+    texts = context.texts
+    undo = button(texts.render("heard.undo.button"), "listen", "undo", "move_on")
+    await edit(query, texts.render("program.moveon.chosen"), keyboard([[undo]]))
     await send_outcome(update, context, outcome)
 
 
@@ -511,6 +513,7 @@ async def on_decide_tap(update: Update, context: CoachContext) -> None:
         await out_of_date(update, context)
         return
     try:
+        await context.services.listening.remember_decision(_user_id(update), item, value)
         answered = await context.services.program.decide_answer(_user_id(update), item, value)
     except (NotNow, NotStarted):
         await out_of_date(update, context)
@@ -525,6 +528,11 @@ async def on_decide_tap(update: Update, context: CoachContext) -> None:
         await reply(update, context, text, markup)
         return
     text, markup = result_view(context, following)
+    if following.outcome is not None:  # a decision made: it can be undone today
+        rows = [[(b.text, str(b.callback_data)) for b in row] for row in
+                (markup.inline_keyboard if markup else ())]  # fmt: skip
+        rows.append([button(texts.render("heard.undo.button"), "listen", "undo", "decision")])
+        markup = keyboard(rows)
     await reply(update, context, text, markup)
     outcome = following.outcome
     if outcome is None:

@@ -140,9 +140,10 @@ async def on_tap(update: Update, context: CoachContext) -> None:
     if data.action == "pause" and data.arg.isdigit() and int(data.arg) in PAUSE_CHOICES:
         until = await checkins.pause(user_id, int(data.arg))
         await edit(query, texts.render("settings_checkins.paused", when=when(until, current.zone)))
-    elif data.action == "stop":
-        await checkins.stop(user_id)
-        await edit(query, texts.render("settings_checkins.stopped"))
+    elif data.action == "stop":  # one-way: asked first (handlers/listening.py takes the answer)
+        await edit(query, texts.render("heard.undo.stop_ask"), keyboard(
+            [[button(texts.render("heard.undo.stop_yes"), "listen", "stop_yes"),
+              button(texts.render("heard.undo.stop_no"), "listen", "stop_no")]]))  # fmt: skip
     elif data.action == "resume":
         next_at = await checkins.resume(user_id)
         await edit(
@@ -173,9 +174,11 @@ async def try_typed_command(update: Update, context: CoachContext) -> bool:
     if action == "pause":
         until = await checkins.pause(user_id, days)
         text = texts.render("settings_checkins.paused", when=when(until, current.zone))
-    elif action == "stop":
-        await checkins.stop(user_id)
-        text = texts.render("settings_checkins.stopped")
+    elif action == "stop":  # typed on purpose: done at once, with an Undo for today
+        await context.services.listening.stop_checkins(user_id)
+        undo = button(texts.render("heard.undo.button"), "listen", "undo", "stop_checkins")
+        await reply(update, context, texts.render("settings_checkins.stopped"), keyboard([[undo]]))
+        return True
     else:
         next_at = await checkins.resume(user_id)
         text = texts.render("settings_checkins.resumed", when=when(next_at, current.zone))

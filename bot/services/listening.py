@@ -6,6 +6,30 @@ routing table dispatches on (the intent engine in content/ can take its place na
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.db import queries as q
+from bot.db.models import Answer, JournalEntry, Profile
+from bot.services.checkin import CheckinService, Streak
+from bot.services.intake import local_today
+from bot.services.program import (
+    DECIDE_FORM,
+    MAX_ENTRY_CHARS,
+    PROGRAM_FORM,
+    NotNow,
+    NotStarted,
+    Outcome,
+    ProgramService,
+)
+from bot.services.retry import retry_transient
+from content.program import MOVE_ON, START, DayPassed
+from content.vocab import Goal
 
 _CONTACT = (
     r"(?:text|txt|message|msg|call|ring|phone|dm|email|e-mail|write to|write|contact|"
@@ -120,3 +144,250 @@ def checkin_command(text: str) -> tuple[str, int] | None:
     if typed in _RESUME:
         return "resume", 0
     return None
+
+
+# --- answering what people write: slips, goal changes, undo, the journal offer -----------------
+#
+# One-way choices (moving on, trying again, stopping check-ins) can be undone on the same local
+# day. What undo needs is kept in the answers table under UNDO_FORM, one short value per item,
+# so a restart or a second process sees the same thing.
+
+UNDO_FORM = "undo"
+UNDO_ACTIONS = ("move_on", "try_again", "stop_checkins", "decision")
+
+
+@dataclass(frozen=True, slots=True)
+class SlipTold:
+    """A slip told in words and confirmed: the streak after it, and the program's word."""
+
+    counted: bool  # False when contact is the plan (back in touch) or no count runs
+    streak: Streak
+    outcome: Outcome | None
+
+
+class ListeningService:
+    """Use cases behind free-text answers. The slip rule and the streak are the check-in
+    service's; the program's moves are the program service's."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        default_tz: str,
+        checkins: CheckinService,
+        program: ProgramService,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.default_tz = default_tz
+        self.checkins = checkins
+        self.program = program
+
+    # --- a slip told in words ---------------------------------------------------------------
+
+    @retry_transient
+    async def record_slip(self, user_id: int) -> SlipTold | None:
+        """They reached out to their ex: the same rule as a check-in answer "I reached out,
+        about something else" (totals kept, the count starts again). None: not set up."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None or profile.intake_completed_at is None:
+                return None
+            counted = await self.checkins.record_contact(
+                session, profile, initiated_by="me", topic="other", now=now
+            )
+            today = local_today(profile, now, self.default_tz)
+            streak = await self.checkins.streak(session, profile, today, count_urges=False)
+        outcome = await self.program.slipped(user_id) if counted else None
+        return SlipTold(counted, streak, outcome)
+
+    @retry_transient
+    async def streak(self, user_id: int) -> Streak | None:
+        """The running and total no-contact days, and the restarts (None: not set up)."""
+        async with self.db.sessions() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None or profile.intake_completed_at is None:
+                return None
+            today = local_today(profile, self.clock.now(), self.default_tz)
+            return await self.checkins.streak(session, profile, today, count_urges=False)
+
+    # --- a long message kept in the journal, only when asked ----------------------------------
+
+    @retry_transient
+    async def save_to_journal(self, user_id: int, text: str) -> bool:
+        """Keep what they wrote as a journal entry of its own (an entry being written elsewhere
+        is left alone). False: not set up, or nothing to keep."""
+        if not text.strip():
+            return False
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None or profile.intake_completed_at is None:
+                return False
+            session.add(
+                JournalEntry(
+                    user_id=user_id,
+                    created_at=now,
+                    local_date=local_today(profile, now, self.default_tz),
+                    phase=profile.phase,
+                    prompt_id=None,
+                    text=text[:MAX_ENTRY_CHARS],
+                )
+            )
+            return True
+
+    # --- changing the goal ----------------------------------------------------------------
+
+    async def _remember(
+        self, session: AsyncSession, profile: Profile, action: str, item: str = ""
+    ) -> None:
+        """Keep what the plan looked like before a one-way choice, for undo until midnight.
+        `item`: the decision question whose answer decided (taken back with the choice)."""
+        decision = await session.get(Answer, (profile.user_id, PROGRAM_FORM, "decision"))
+        today = local_today(profile, self.clock.now(), self.default_tz)
+        values = {
+            "action": action,
+            "on": today.isoformat(),
+            "phase": profile.phase or "",
+            "phase_started_on": _iso(profile.phase_started_on),
+            "no_contact_started_on": _iso(profile.no_contact_started_on),
+            "last_milestone_day": str(profile.last_milestone_day or 0),
+            "goal": str(profile.goal) if profile.goal else "",
+            "decision": decision.value if decision is not None else "",
+            "item": item,
+        }
+        await session.execute(
+            delete(Answer).where(Answer.user_id == profile.user_id, Answer.form == UNDO_FORM)
+        )
+        now = self.clock.now()
+        for item, value in values.items():
+            session.add(
+                Answer(user_id=profile.user_id, form=UNDO_FORM, item=item, value=value,
+                       answered_at=now)
+            )  # fmt: skip
+
+    @retry_transient
+    async def move_on(self, user_id: int) -> Outcome:
+        """Move on now (after a confirming tap); undoable today."""
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None or profile.phase is None or profile.intake_completed_at is None:
+                raise NotStarted(user_id)
+            if profile.phase != MOVE_ON:
+                await self._remember(session, profile, "move_on")
+        return await self.program.move_on(user_id)
+
+    @retry_transient
+    async def try_again(self, user_id: int) -> Outcome:
+        """Back onto the path towards trying again, from wherever they are: the plan starts
+        over from its first step and passes at once every step already earned (the no-contact
+        count is kept). The caller checks first that reconnecting is not ruled out."""
+        async with self.db.transaction() as session:
+            loaded = await self.program._load(session, user_id)
+            profile = loaded.profile
+            if loaded.state.abuse:
+                raise NotNow("try_again")
+            await self._remember(session, profile, "try_again")
+            profile.goal = Goal.GET_BACK
+            restart = replace(
+                loaded.state,
+                phase=START,
+                phase_started_on=loaded.today,
+                decision=None,
+                ex_answer=None,
+                no_replies=0,
+                last_no_reply_on=None,
+            )
+            await self.program._store(session, loaded, restart)
+            return await self.program._apply(session, loaded, DayPassed())
+
+    @retry_transient
+    async def remember_decision(self, user_id: int, item_id: str, value: str) -> None:
+        """Before an answer to the decision step is stored: what undo would restore, should
+        this answer be the one that decides. A repeated tap (the same answer) keeps what is
+        remembered."""
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is None or profile.phase is None:
+                return
+            stored = await session.get(Answer, (user_id, DECIDE_FORM, item_id))
+            if stored is not None and stored.value == value:
+                return
+            await self._remember(session, profile, "decision", item_id)
+
+    @retry_transient
+    async def stop_checkins(self, user_id: int) -> None:
+        """Stop the daily check-ins (after a confirming tap); undoable today."""
+        async with self.db.transaction() as session:
+            profile = await q.get_profile(session, user_id)
+            if profile is not None:
+                await self._remember(session, profile, "stop_checkins")
+        await self.checkins.stop(user_id)
+
+    @retry_transient
+    async def undo(self, user_id: int, action: str) -> bool:
+        """Take back today's one-way choice. False when there is nothing to undo: another
+        choice came after it, or the local day it was made on is over."""
+        async with self.db.transaction() as session:
+            rows = await session.execute(
+                select(Answer.item, Answer.value).where(
+                    Answer.user_id == user_id, Answer.form == UNDO_FORM
+                )
+            )
+            kept = dict(rows.all())
+            profile = await q.get_profile(session, user_id)
+            if profile is None or kept.get("action") != action:
+                return False
+            today = local_today(profile, self.clock.now(), self.default_tz)
+            if kept.get("on") != today.isoformat():
+                return False
+            await session.execute(
+                delete(Answer).where(Answer.user_id == user_id, Answer.form == UNDO_FORM)
+            )
+            if action == "stop_checkins":
+                resume = True
+            else:
+                resume = False
+                loaded = await self.program._load(session, user_id)
+                before = replace(
+                    loaded.state,
+                    phase=kept.get("phase") or loaded.state.phase,
+                    phase_started_on=_day(kept.get("phase_started_on")),
+                    no_contact_started_on=_day(kept.get("no_contact_started_on")),
+                    decision=kept.get("decision") or None,
+                )
+                profile.goal = Goal(kept["goal"]) if kept.get("goal") else None
+                await self.program._store(session, loaded, before)
+                if action == "decision" and kept.get("item"):
+                    # The deciding answer goes too: the step waits on that question again.
+                    await session.execute(
+                        delete(Answer).where(
+                            Answer.user_id == user_id,
+                            Answer.form == DECIDE_FORM,
+                            Answer.item == kept["item"],
+                        )
+                    )
+                profile.last_milestone_day = int(kept.get("last_milestone_day") or 0)
+        if resume:
+            await self.checkins.resume(user_id)
+        return True
+
+    @retry_transient
+    async def undo_open(self, user_id: int, action: str) -> bool:
+        """Whether `action` can still be undone (an Undo button is worth showing)."""
+        async with self.db.sessions() as session:
+            kept = await session.get(Answer, (user_id, UNDO_FORM, "action"))
+            on = await session.get(Answer, (user_id, UNDO_FORM, "on"))
+            profile = await q.get_profile(session, user_id)
+            if kept is None or on is None or profile is None or kept.value != action:
+                return False
+            return on.value == local_today(profile, self.clock.now(), self.default_tz).isoformat()
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -317,7 +317,7 @@ async def test_a_let_go_result_is_honest_names_its_sources_and_offers_moving_on(
     assert "More of your answers speak against trying again" in result
     assert "For trying again: 5 · against: 8" in result
     assert "From: Proven steps, Six-step guide, Walk away" in result
-    assert person.buttons() == ["Let go and move on", "Take the questions again"]
+    assert person.buttons() == ["Let go and move on", "Take the questions again", "Undo"]
     assert (await answers_of(person, "program"))["decision"] == "let_go"
     assert (await profile_of(person)).phase == "decide"  # nothing changes without a yes
 
