@@ -44,7 +44,10 @@ class Database:
         connect_args: dict[str, Any] = {}
         if not self.is_sqlite and schema:
             connect_args["server_settings"] = {"search_path": schema}
-        self.engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=not self.is_sqlite)
+        # A local SQLite file has no connection to lose: no ping before each use.
+        self.engine = create_async_engine(
+            url, connect_args=connect_args, pool_pre_ping=not self.is_sqlite
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
