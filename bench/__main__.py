@@ -16,10 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import advice, e2e_roundtrip, scheduler, screen, send_burst, understand, updates
+from bench import advice, e2e_roundtrip, mixed, scheduler, screen, send_burst, understand, updates
 
 TARGETS = {
     "update_cost_ratio": ("<=", 2.0),
+    "checkin_tap_cpu_ms": ("<=", 1.0),
+    "checkin_tap_cpu_ms_postgres": ("<=", 1.0),
+    "tap_floor_ms": ("", None),
+    "tap_vs_floor": ("<=", 2.0),
+    "tap_vs_floor_postgres": ("<=", 2.0),
+    "mixed_updates_per_s": (">=", 500),
+    "mixed_updates_per_s_postgres": (">=", 500),
     "checkin_send_cpu_ms": ("<=", 1.0),
     "due_select_ms_sqlite": ("<", 100),
     "due_select_ms_postgres": ("<", 100),
@@ -45,6 +52,7 @@ def main() -> int:
     figures: dict[str, object] = {}
     figures.update(asyncio.run(scheduler.measure()))
     figures.update(asyncio.run(updates.measure()))
+    figures.update(asyncio.run(mixed.measure()))
     figures["advice_per_s"] = advice.measure(calls_wanted=100_000)["advice_per_s"]
     figures.update(screen.measure())
     figures.update(understand.measure())

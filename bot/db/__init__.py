@@ -9,11 +9,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The advisory lock that replicas starting together take in turn while migrating (PostgreSQL).
+MIGRATION_LOCK = 0x1C7_0000_0000_0001
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -42,7 +44,10 @@ class Database:
         connect_args: dict[str, Any] = {}
         if not self.is_sqlite and schema:
             connect_args["server_settings"] = {"search_path": schema}
-        self.engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        # A local SQLite file has no connection to lose: no ping before each use.
+        self.engine = create_async_engine(
+            url, connect_args=connect_args, pool_pre_ping=not self.is_sqlite
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -56,6 +61,9 @@ class Database:
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to run at every start)."""
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:  # replicas starting together: the second finds it done
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})  # fmt: skip
             await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
 
     async def dispose(self) -> None:

@@ -284,7 +284,11 @@ class BotProcess(Service):
         token: str = BOT_TOKEN,
         env: dict[str, str] | None = None,
         name: str = "bot",
+        public_url: str | None = None,
     ):
+        """`public_url`: in webhook mode, the URL given to Telegram when it is not the bot's
+        own (a load balancer in front of several replicas); the bot still listens on its own
+        port, at the same path."""
         workdir.mkdir(parents=True, exist_ok=True)
         self.emulator = emulator
         self.token = token
@@ -304,12 +308,14 @@ class BotProcess(Service):
         }
         self.webhook_port: int | None = None
         self.webhook_url: str | None = None
+        self.public_url: str | None = None
         if mode == "webhook":
             self.webhook_port = free_port()
             self.webhook_url = f"http://{LOOPBACK}:{self.webhook_port}/telegram"
+            self.public_url = public_url or self.webhook_url
             ours |= {
                 "MODE": "webhook",
-                "WEBHOOK_URL": self.webhook_url,
+                "WEBHOOK_URL": self.public_url,
                 "WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "PORT": str(self.webhook_port),
             }
@@ -333,7 +339,7 @@ class BotProcess(Service):
         state = self.emulator.state()
         if self.mode == "webhook":
             hook = state["webhooks"].get(self.token) or {}
-            return hook.get("url") == self.webhook_url and port_open(self.webhook_port or 0)
+            return hook.get("url") == self.public_url and port_open(self.webhook_port or 0)
         return self.token in state["polling"]
 
     def wait_ready(self, timeout: float = START_S) -> None:

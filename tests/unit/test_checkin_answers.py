@@ -1,0 +1,110 @@
+"""Check-in answers on SQLite and PostgreSQL: the quick answers (a mood, "no contact" or "I did"
+while the check-in is still open, one UPDATE … RETURNING) give exactly the view a fresh read
+gives, and everything else still goes the full way."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.models import Checkin, ContactEvent, Profile, User
+from bot.services.checkin import CheckinService, NotYours
+
+PERSON, STRANGER = 7, 8
+
+
+async def seed(db, clock, *, phase: str = "no_contact") -> int:
+    """Someone with a profile and today's check-in sent, unanswered; the check-in's id."""
+    now = clock.now()
+    async with db.transaction() as session:
+        for user_id in (PERSON, STRANGER):
+            session.add(User(id=user_id, chat_id=user_id, first_name="P", language_code="en",
+                             is_active=True, created_at=now, last_seen_at=now))  # fmt: skip
+        await session.flush()
+        session.add(Profile(user_id=PERSON, ex_name="Alex", timezone="UTC", checkin_hour=9,
+                            intake_completed_at=now, updated_at=now, no_contact_days=30,
+                            no_contact_started_on=now.date() - timedelta(days=6), phase=phase,
+                            shares_kids=True, no_contact_banked_days=3, slips=1))  # fmt: skip
+        session.add(Profile(user_id=STRANGER, timezone="UTC", checkin_hour=9,
+                            intake_completed_at=now, updated_at=now, no_contact_days=30,
+                            phase=phase))  # fmt: skip
+        checkin = Checkin(user_id=PERSON, local_date=now.date(), kind="daily", status="sent",
+                          claimed_at=now, sent_at=now)  # fmt: skip
+        session.add(checkin)
+        await session.flush()
+        return checkin.id
+
+
+@pytest.fixture
+def checkins(migrated_db, clock):
+    return CheckinService(migrated_db, clock, "UTC")
+
+
+@pytest.mark.parametrize("phase", ["no_contact", "reach_out"])
+async def test_each_answer_returns_what_a_fresh_read_of_the_check_in_shows(
+    migrated_db, clock, checkins, phase
+):
+    checkin_id = await seed(migrated_db, clock, phase=phase)
+    for field, value in (("contact", "none"), ("mood", "4"), ("mood", "2"), ("urge", "some")):
+        answered = await checkins.answer(PERSON, checkin_id, field, value)
+        # Only the answer itself knows the milestone it reached; the rest is the same.
+        fresh = await checkins.view(PERSON, checkin_id)
+        assert replace(answered, milestone=None) == fresh, (field, value)
+    assert (answered.contact, answered.mood, answered.urge, answered.done) == ("none", 2, "some",
+                                                                                True)  # fmt: skip
+    assert answered.streak.current == 6 and answered.streak.total == 9
+    assert answered.milestone == (3 if phase == "no_contact" else None)
+
+
+async def test_i_did_asks_for_the_topic_and_the_topic_still_records_the_contact(
+    migrated_db, clock, checkins
+):
+    checkin_id = await seed(migrated_db, clock)
+    answered = await checkins.answer(PERSON, checkin_id, "contact", "me")
+    assert answered == await checkins.view(PERSON, checkin_id)
+    assert answered.needs_topic and answered.shares_something
+    answered = await checkins.answer(PERSON, checkin_id, "topic", "other")
+    assert answered.slipped
+    async with migrated_db.sessions() as session:
+        events = await session.scalar(select(func.count()).select_from(ContactEvent))
+    assert events == 1
+
+
+async def test_an_answer_on_someone_elses_check_in_is_refused_and_changes_nothing(
+    migrated_db, clock, checkins
+):
+    checkin_id = await seed(migrated_db, clock)
+    for field, value in (("contact", "none"), ("mood", "4")):
+        with pytest.raises(NotYours):
+            await checkins.answer(STRANGER, checkin_id, field, value)
+    async with migrated_db.sessions() as session:
+        row = await session.get(Checkin, checkin_id)
+    assert row is not None and (row.contact, row.mood) == (None, None)
+
+
+async def test_a_second_contact_answer_is_refused_and_the_first_one_stays(
+    migrated_db, clock, checkins
+):
+    checkin_id = await seed(migrated_db, clock)
+    await checkins.answer(PERSON, checkin_id, "contact", "none")
+    with pytest.raises(NotYours):
+        await checkins.answer(PERSON, checkin_id, "contact", "me")
+    assert (await checkins.view(PERSON, checkin_id)).contact == "none"
+
+
+async def test_a_mood_changed_after_the_check_in_is_done_keeps_it_done_with_its_urge_count(
+    migrated_db, clock, checkins
+):
+    checkin_id = await seed(migrated_db, clock)
+    for field, value in (("contact", "none"), ("mood", "4"), ("urge", "strong")):
+        await checkins.answer(PERSON, checkin_id, field, value)
+    answered = await checkins.answer(PERSON, checkin_id, "mood", "5")
+    assert answered == await checkins.view(PERSON, checkin_id)
+    assert answered.done and answered.mood == 5 and answered.streak.urges_resisted == 1
+    async with migrated_db.sessions() as session:
+        row = await session.get(Checkin, checkin_id)
+    assert row is not None and row.answered_at is not None
+    assert row.local_date == date.fromordinal(clock.now().date().toordinal())
