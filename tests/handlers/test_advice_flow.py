@@ -164,7 +164,12 @@ async def test_a_crisis_gets_the_crisis_care_with_helplines_and_no_coaching(pers
     assert "call 999" in expected  # the London time zone names the UK
     assert expected in html(reply)[-1]
     assert "Why" not in reply.text and "•" not in reply.text.split("immediate danger")[0]
-    assert person.buttons() == ["I'm safe now", "Show helplines again", "Talk to someone I trust"]
+    assert person.buttons() == [
+        "I'm safe now",
+        "Show helplines again",
+        "Talk to someone I trust",
+        "Make my safety plan",  # offered after any crisis until the plan is complete
+    ]
     profile = await person_profile(person)
     assert profile.safety_hold  # the daily nudges pause until they say they are safe
 
