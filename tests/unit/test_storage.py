@@ -135,7 +135,12 @@ async def test_intake_answers_are_validated_and_stored(intake, clock):
     assert progress.next_step == "ex_name"
     progress = await intake.answer(42, "breakup", "weeks_ago")
     assert progress.profile.breakup_on == date(2026, 2, 9)
+    assert progress.next_step == "last_contact"
+    progress = await intake.answer(42, "last_contact", "since_breakup")
+    assert progress.profile.last_contact_on == date(2026, 2, 9)
     assert progress.next_step == "who_ended"
+    with pytest.raises(InvalidAnswer):
+        await intake.answer(42, "last_contact", date(2030, 1, 1))
     with pytest.raises(InvalidAnswer):
         await intake.answer(42, "who_ended", "the-cat")
     with pytest.raises(InvalidAnswer):
