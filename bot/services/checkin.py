@@ -10,16 +10,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import (
-    Boolean,
-    Date,
-    Integer,
     Select,
-    String,
-    column,
     func,
     literal_column,
     select,
-    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,53 +124,6 @@ class HardDate:
     month: int
     day: int
     label: str
-
-
-# A quick answer (see CheckinService._answer_quickly) is one prepared UPDATE … RETURNING that
-# reads back the check-in and, through scalar subqueries (which both SQLite's and PostgreSQL's
-# RETURNING accept), the owner's profile columns its view needs. Written as SQL text so that
-# nothing is built or compiled per tap.
-_QUICK_PROFILE = (
-    ("ex_name", String()),
-    ("phase", String()),
-    ("shares_kids", Boolean()),
-    ("shares_work", Boolean()),
-    ("shares_home", Boolean()),
-    ("no_contact_started_on", Date()),
-    ("no_contact_banked_days", Integer()),
-    ("slips", Integer()),
-    ("no_contact_days", Integer()),
-)
-_QUICK_RETURNING = ", ".join(
-    [
-        "id, kind, local_date, contact, contact_topic, mood, urge",
-        *(
-            f"(SELECT {name} FROM profiles WHERE profiles.user_id = checkins.user_id) AS p_{name}"
-            for name, _type in _QUICK_PROFILE
-        ),
-    ]
-)
-_QUICK_COLUMNS = (
-    column("id", Integer()),
-    column("kind", String()),
-    column("local_date", Date()),
-    column("contact", String()),
-    column("contact_topic", String()),
-    column("mood", Integer()),
-    column("urge", String()),
-    *(column(f"p_{name}", kind) for name, kind in _QUICK_PROFILE),
-)
-_QUICK_MINE = (
-    "id = :checkin_id AND user_id = :user_id AND urge IS NULL"
-    " AND EXISTS (SELECT 1 FROM profiles WHERE profiles.user_id = :user_id)"
-)
-_QUICK_MOOD = text(
-    f"UPDATE checkins SET mood = :value WHERE {_QUICK_MINE} RETURNING {_QUICK_RETURNING}"
-).columns(*_QUICK_COLUMNS)
-_QUICK_CONTACT = text(
-    f"UPDATE checkins SET contact = :value WHERE {_QUICK_MINE} AND contact IS NULL"
-    f" RETURNING {_QUICK_RETURNING}"
-).columns(*_QUICK_COLUMNS)
 
 
 class NotYours(LookupError):
@@ -497,55 +444,9 @@ class CheckinService:
             raise NotYours(checkin_id)
         return row[0], row[1]
 
-    async def _answer_quickly(
-        self, user_id: int, checkin_id: int, field: str, value: str
-    ) -> CheckinView | None:
-        """An answer that changes nothing but its own column and leaves the check-in still
-        open (a mood, or "no contact" / "I did" before the urge is in): one UPDATE … RETURNING,
-        no ORM objects. None when the answer needs more than that (contact from them, a
-        topic, the urge, an answer that would finish the check-in, or not this person's
-        check-in); the full path below then handles it."""
-        if field == "mood" and value.isdigit() and 1 <= int(value) <= 5:
-            stmt, answer = _QUICK_MOOD, int(value)
-        elif field == "contact" and value in ("none", "me"):
-            stmt, answer = _QUICK_CONTACT, value
-        else:
-            return None
-        async with self.db.engine.begin() as conn:
-            params = {"value": answer, "checkin_id": checkin_id, "user_id": user_id}
-            row = (await conn.execute(stmt, params)).first()
-        if row is None:
-            return None
-        (cid, kind, local_date, contact, topic, mood, urge, ex_name, phase, kids, work, home,
-         started_on, banked, slips, length) = row  # fmt: skip
-        current = max(0, (local_date - started_on).days) if started_on is not None else 0
-        reached_out = contact == "me" and topic == "other"
-        streak = Streak(
-            current=current, total=banked + current, slips=slips, urges_resisted=0, length=length
-        )
-        return CheckinView(
-            checkin_id=cid,
-            kind=kind,
-            contact=contact,
-            contact_topic=topic,
-            mood=mood,
-            urge=urge,
-            ex_name=ex_name,
-            needs_topic=contact == "me" and topic is None,
-            shares_something=bool(kids or work or home),
-            done=False,  # the urge is still to come
-            slipped=reached_out and phase not in RECONNECTING_PHASES,
-            streak=streak,
-            milestone=None,
-            counting=phase not in RECONNECTING_PHASES,
-        )
-
     @retry_transient
     async def answer(self, user_id: int, checkin_id: int, field: str, value: str) -> CheckinView:
         """Store one answer (contact, topic, mood or urge). Repeating an answer is harmless."""
-        quick = await self._answer_quickly(user_id, checkin_id, field, value)
-        if quick is not None:
-            return quick
         now = self.clock.now()
         async with self.db.transaction() as session:
             checkin, profile = await self._owned(session, user_id, checkin_id)

@@ -132,11 +132,6 @@ def test_one_permanent_refusal_touches_nobody_else_and_is_tried_once(
     assert "Traceback" not in bot.log()
 
 
-@pytest.mark.xfail(
-    strict=True,  # once replies are fast enough this XPASSes and fails: remove the mark then
-    reason="updates are handled one at a time, so 200 people queue behind each other while the "
-    "tick writes to SQLite (p95 ~50 s measured here); the rate limiter does put them first",
-)
 def test_people_talking_to_the_bot_are_answered_within_a_second_during_a_burst_of_check_ins(
     emulator: Emulator, proxy: FaultyProxy, start_bot: Callable[..., BotProcess], tmp_path: Path
 ) -> None:

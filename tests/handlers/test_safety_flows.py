@@ -19,7 +19,7 @@ from tests.handlers.test_intake import finish_intake, profile_of
 
 CRISIS = "I don't want to live anymore"
 UNCLEAR = "what's the point anymore"
-ALSO_UNCLEAR = "i feel like such a burden on everyone"
+ALSO_UNCLEAR = "sometimes i wish i could just disappear"
 DANGER = "he said he's coming to my house to make me pay"
 QUESTION = "Are you thinking about ending your life?"
 PLEA = "I miss you so much. Please come back, I'll do anything"
