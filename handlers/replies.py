@@ -59,6 +59,8 @@ class Then(StrEnum):
 
     STALE = "stale"  # a button that no longer fits: the usual kind word, and where things are
     CARRY_ON = "carry_on"  # ask again what the person was answering before (after care)
+    OFFER_CARRY_ON = "offer_carry_on"  # once safe: one tap to pick up what they were answering
+    RESUME = "resume"  # that tap: ask again what they were answering, or say it is done
     SETTINGS = "settings"  # show /settings
     PLAN = "plan"  # show where the person is in the plan
     UNHANDLED = "unhandled"  # not for me after all: the next step of the text route decides

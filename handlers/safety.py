@@ -52,6 +52,7 @@ from handlers.replies import (
     in_rows,
     keyboard,
     lines_for,
+    main_menu,
     remove_buttons,
     reply,
     settle,
@@ -267,7 +268,7 @@ async def answer_ask(update: Update, context: CoachContext, answer: str) -> Then
     if answer == ASK_NO:
         await context.services.safety.record_signal(user_id, SAFE)
         await reply(update, context, texts.render("safety2.ask.reply_no"))
-        return Then.CARRY_ON
+        return Then.OFFER_CARRY_ON
     view = outcome.view if outcome is not None else await safety_view(update, context)
     plan = await context.services.safety_plan.plan(user_id)
     text = _plan_first(texts, plan.short_html) + texts.render(
@@ -360,7 +361,10 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
         await remove_buttons(query)
         await reply(update, context, texts.render("safety.safe_thanks" if lifted else
                                                    "safety.safe_already"))  # fmt: skip
-        return Then.CARRY_ON if lifted else None  # back to what they were answering, if anything
+        return Then.OFFER_CARRY_ON if lifted else None  # what they were answering: one tap away
+    elif data.action == "resume":
+        await remove_buttons(query)
+        return Then.RESUME
     elif data.action == "ask":
         return await answer_ask(update, context, data.arg)
     elif data.action == "lines":
@@ -376,6 +380,20 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
     elif data.action == "country":
         await choose_country(update, context, data.arg)
     return None
+
+
+async def offer_carry_on(update: Update, context: CoachContext) -> None:
+    """One tap to pick up what the person was answering before the care (the routing table
+    knows whether there is anything, and asks it again on the tap)."""
+    texts = context.texts
+    markup = keyboard([[button(texts.render("safetycare.resume.button"), AREA, "resume")]])
+    await reply(update, context, texts.render("safetycare.resume.offer"), markup)
+
+
+async def nothing_to_resume(update: Update, context: CoachContext) -> None:
+    """The tap came after the flow was finished some other way: say so, and show the menu."""
+    await reply(update, context, context.texts.render("safetycare.resume.nothing"),
+                main_menu(context))  # fmt: skip
 
 
 async def choose_country(update: Update, context: CoachContext, code: str) -> None:

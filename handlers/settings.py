@@ -252,3 +252,13 @@ async def cancel_hard_date(update: Update, context: CoachContext) -> None:
     await settle(query)
     await context.services.conversation.clear(update.effective_user.id, HARD_DATE)
     await edit(query, context.texts.render("hard_dates.cancelled"))
+
+
+async def ask_again(update: Update, context: CoachContext, expected: Expected, lead: str) -> bool:
+    """After care: the hard date they were adding, asked for again. Returns whether it did."""
+    if expected.key != HARD_DATE:
+        return False
+    texts = context.texts
+    cancel = keyboard([[button(texts.render("hard_dates.cancel"), AREA, "no_hard")]])
+    await reply(update, context, f"{lead}\n\n" + texts.render("hard_dates.ask"), cancel)
+    return True

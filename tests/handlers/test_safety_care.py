@@ -1,0 +1,131 @@
+"""Care that follows the person, end to end on SQLite and PostgreSQL: after a crisis in the
+middle of any flow, "I'm safe now" (or "No, I'm safe") offers one tap that asks again exactly
+what was pending."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.services import retry
+from tests.handlers.driver import Person
+from tests.handlers.test_advice_flow import walk
+from tests.handlers.test_intake import finish_intake
+
+CRISIS = "I don't want to live anymore"
+UNCLEAR = "what's the point anymore"
+PLEA = "I miss you so much. Please come back, I'll do anything"
+CARRY_ON = "Carry on where I was"
+PICK_UP = "pick up where you left off"
+
+
+@pytest.fixture(autouse=True)
+def no_waiting_between_retries(monkeypatch):
+    monkeypatch.setattr(retry, "DELAYS", (0, 0))
+
+
+async def awaited(person: Person) -> str | None:
+    expected = await person.app.services.conversation.expected(person.user.id)
+    return expected.key if expected is not None else None
+
+
+async def safe_again(person: Person) -> None:
+    """Say "I'm safe now" and check that the offer to carry on (and nothing more) came."""
+    reply = await person.tap("I'm safe now")
+    assert PICK_UP in reply.text
+    assert person.buttons() == [CARRY_ON]
+
+
+async def test_after_a_crisis_in_an_urge_draft_one_tap_asks_for_the_draft_again(person):
+    await finish_intake(person)
+    await person.send("/urge")
+    await person.tap("A strong pull")
+    await person.send(CRISIS)
+    await safe_again(person)
+    reply = await person.tap(CARRY_ON)
+    assert "Here's where we were" in reply.text
+    assert "Paste or type the message here" in reply.text
+    reply = await person.send(PLEA)
+    assert "Ask me again in 20 minutes" in person.buttons()
+
+
+async def test_after_a_crisis_in_a_journal_entry_one_tap_brings_back_the_entry_and_its_save(
+    person,
+):
+    await finish_intake(person)
+    await person.send("/journal")
+    await person.tap("Just write")
+    await person.send("Today was long")
+    await person.send(CRISIS)
+    await safe_again(person)
+    reply = await person.tap(CARRY_ON)
+    assert "Here's where we were" in reply.text
+    assert person.buttons() == ["Save", "Cancel"]
+    await person.send("but I got through it")
+    reply = await person.tap("Save")
+    assert "aved" in reply.text
+
+
+async def test_after_a_crisis_while_adding_a_hard_date_one_tap_asks_for_the_date_again(person):
+    await finish_intake(person)
+    await person.send("/settings")
+    await person.tap("Hard dates")
+    await person.tap("Add a date")
+    asked = person.transport.bot_messages(person.user.id)[-1]["text"]
+    await person.send(CRISIS)
+    await safe_again(person)
+    reply = await person.tap(CARRY_ON)
+    assert asked in reply.text
+    assert person.buttons() == ["Never mind"]
+    reply = await person.send("4 March — our anniversary")
+    assert "Saved: 4 Mar — our anniversary" in reply.text
+
+
+async def test_after_a_crisis_while_pasting_what_the_ex_sent_one_tap_asks_for_it_again(person):
+    await finish_intake(person)
+    await walk(person, "No", "I miss them", "Sad", "No")
+    await person.tap("They texted me")
+    assert await awaited(person) == "advice.pasted"
+    await person.send(CRISIS)
+    await safe_again(person)
+    reply = await person.tap(CARRY_ON)
+    assert "What kind of message did" in reply.text
+    assert "About the relationship" in person.buttons()
+    reply = await person.send("can we talk tonight, I have been thinking about us")
+    assert "I'm not keeping a copy" in reply.text
+
+
+async def test_no_im_safe_to_the_direct_question_also_offers_to_carry_on(person):
+    await finish_intake(person)
+    await person.send("/urge")
+    await person.tap("A strong pull")
+    reply = await person.send(UNCLEAR)
+    assert "Are you thinking about ending your life?" in reply.text
+    reply = await person.tap("No, I'm safe")
+    assert PICK_UP in reply.text
+    reply = await person.tap(CARRY_ON)
+    assert "Paste or type the message here" in reply.text
+    assert await awaited(person) == "urge.draft"
+
+
+async def test_with_nothing_pending_im_safe_offers_nothing_to_carry_on(person):
+    await finish_intake(person)
+    await person.send(CRISIS)
+    reply = await person.tap("I'm safe now")
+    assert "I'm really glad" in reply.text
+    assert PICK_UP not in reply.text
+    assert CARRY_ON not in reply.text
+
+
+async def test_carry_on_tapped_after_the_flow_was_finished_says_so_and_shows_the_menu(person):
+    await finish_intake(person)
+    await person.send("/urge")
+    await person.tap("A strong pull")
+    await person.send(CRISIS)
+    await safe_again(person)
+    offer = person.last_keyboard_message()
+    await person.send(PLEA)  # the draft, typed without the tap: reviewed as usual
+    assert await awaited(person) != "urge.draft"
+    reply = await person.tap(CARRY_ON, offer)
+    assert "nothing left to pick up" in reply.text
+    assert "Paste or type the message here" not in reply.text
+    assert person.buttons()  # the menu
