@@ -483,3 +483,9 @@ def format_youth_note(hs: HelplineSet) -> str:
     else:
         out.extend(_directory(hs)[1:])
     return "\n".join(out)
+
+
+def format_to_share(hs: HelplineSet) -> str:
+    """Crisis lines a person can pass on to someone else in danger (their ex): the country's
+    crisis lines, or the worldwide directory where we have none."""
+    return "\n".join(_bullets(hs.crisis or hs.international))

@@ -35,8 +35,15 @@ from bot.services.safety import (
     UNKNOWN,
     SafetyView,
     supported_countries,
+    their_risk,
 )
-from content.helplines import format_danger, format_helplines, format_youth_note, helplines_for
+from content.helplines import (
+    format_danger,
+    format_helplines,
+    format_to_share,
+    format_youth_note,
+    helplines_for,
+)
 from content.loader import Markup, Texts, source_names
 from content.screen import ASK, SAFE, ScreenResult, combine, screen
 from content.understand import asks_if_bot
@@ -48,6 +55,7 @@ from handlers.replies import (
     button,
     crisis_markup,
     edit,
+    ex_label,
     gentle_markup,
     in_rows,
     keyboard,
@@ -134,10 +142,14 @@ async def screen_message(update: Update, context: CoachContext) -> Then | None:
     if message is None or update.effective_user is None:
         return None
     user_id = update.effective_user.id
-    own = screen(message.text or message.caption or "")
-    result = await in_context(context, user_id, own)
-    log.info("screen: %s at level %s", result.risk, result.level)
+    text = message.text or message.caption or ""
+    own = screen(text)
+    theirs = await _their_part(context, user_id, text, own)
+    result = await in_context(context, user_id, own if theirs is None else theirs)
+    log.info("screen: %s at level %s%s", result.risk, result.level, " (the ex's)" * bool(theirs))
     try:
+        if theirs is not None:
+            return await answer_their_risk(update, context)
         if result.risk == "danger":
             return await answer_danger(update, context)
         if result.risk == "abuse":
@@ -157,6 +169,64 @@ async def screen_message(update: Update, context: CoachContext) -> Then | None:
         log.exception("screen: the %s reply failed", result.risk)
         return Then.UNHANDLED
     return await _notes(update, context, result, message.text)
+
+
+# Awaited answers that are the ex's own words, pasted: a threat of self-harm in one is theirs.
+THEIR_WORDS_KEYS = frozenset({"advice.pasted"})
+
+
+async def _their_part(
+    context: CoachContext, user_id: int, text: str, own: ScreenResult
+) -> ScreenResult | None:
+    """When the self-harm or danger the screen found is the ex's (pasted, quoted or reported),
+    the screen of the person's own part of the message; None when the risk is their own."""
+    if not (own.self_harm or own.risk == "danger"):
+        return None
+    expected, ex_name = None, None
+    try:
+        expected = await context.services.conversation.expected(user_id)
+        profile = await context.services.intake.profile(user_id)
+        ex_name = profile.ex_name if profile else None
+    except Exception as error:  # the words alone still say whose it is
+        log.warning("flow unknown while screening (%s)", type(error).__name__)
+    pasted = expected is not None and expected.key in THEIR_WORDS_KEYS
+    return their_risk(text, own, their_words=pasted, ex_name=ex_name)
+
+
+async def answer_their_risk(update: Update, context: CoachContext) -> Then:
+    """The ex threatens to hurt themselves: how to get them help, that their life is not the
+    person's to carry, that such a threat is pressure, and a gentle check on the person. No
+    coaching, nothing about reconnecting. A pasted message has been dealt with here."""
+    assert update.effective_user is not None
+    user_id, texts = update.effective_user.id, context.texts
+    view = await safety_view(update, context)
+    ex_name = None
+    try:
+        profile = await context.services.intake.profile(user_id)
+        ex_name = profile.ex_name if profile else None
+        await context.services.conversation.clear(user_id, "advice.pasted")
+    except Exception as error:
+        log.warning("could not read the flow (%s)", type(error).__name__)
+    language = update.effective_user.language_code
+    hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
+    if hs.emergency:
+        emergency = texts.render("safetycare.theirs.emergency", number=hs.emergency)
+    else:
+        emergency = texts.render("safetycare.theirs.emergency_local")
+    text = texts.render(
+        "safetycare.theirs.reply",
+        ex=ex_label(texts, ex_name),
+        emergency=Markup(emergency),
+        lines=Markup(format_to_share(hs)),
+    ).rstrip()
+    markup = keyboard(
+        [
+            [button(texts.render("safetycare.theirs.lines_button"), AREA, "lines")],
+            [button(texts.render("safetycare.theirs.hard"), AREA, "hard")],
+        ]
+    )
+    await reply(update, context, text, markup)
+    return Then.UNHANDLED
 
 
 async def in_context(context: CoachContext, user_id: int, own: ScreenResult) -> ScreenResult:
@@ -365,6 +435,9 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
     elif data.action == "resume":
         await remove_buttons(query)
         return Then.RESUME
+    elif data.action == "hard":  # after the ex's threat: the person's own check
+        await remove_buttons(query)
+        await ask_directly(update, context)
     elif data.action == "ask":
         return await answer_ask(update, context, data.arg)
     elif data.action == "lines":

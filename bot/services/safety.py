@@ -14,6 +14,7 @@ thinking about ending your life?") and its answer, and whether the person said t
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from bot.services.intake import local_today, step_after
 from bot.services.retry import retry_transient
 from content.helplines import load_helplines
 from content.safety_plan import load_safety_plan
-from content.screen import ScreenResult
+from content.screen import CLEAR, ScreenResult, screen
 from content.vocab import AbuseAnswer, Goal
 
 # The country setting for "somewhere else": ISO 3166's code for an unknown region. The person's
@@ -187,6 +188,106 @@ def _facts(state: SafetyState | None) -> SafetyFacts:
         answer=state.answer,
         answered_at=state.answered_at,
     )
+
+
+# --- whose risk: the person's own, or their ex's ----------------------------------------------
+# The screen reads words, not speakers: "they texted me: I'll kill myself if you don't come back"
+# and "he said he'd kill himself if I leave" match its self-harm (or threat) patterns although
+# the threat is the ex's. `their_risk` takes the ex's words out (a quote after "he texted",
+# third-person self-harm, a threat of suicide) and screens what is left, which is the person's
+# own. Only a risk of self-harm or of danger is ever put down to the ex, and only when the ex's
+# words alone carry it; anything the person says about themselves keeps its full care.
+
+_THIRD = r"(?:he|she|they|my ex|the ex|ex|{name})"
+_REPORTING = (
+    r"(?:texted|texts|text|txted|wrote|writes|messaged|messages|msged|sent|sends|said|says|"
+    r"saying|told me|tells me|replied|replies|posted|dmd|dm'd|emailed|voicemailed|screamed|"
+    r"shouted|yelled|threatened|threatens|keeps saying|kept saying|is saying|was saying)"
+)
+# A quote in the ex's voice: "he texted me: ...", "she said '...'". Up to its closing mark, or
+# the end of the message.
+_QUOTED = (
+    r"\b{third}\b[^.!?:\"“”]{{0,40}}?\b{reporting}\b(?: me| to me| back| again)?"
+    r"\s*(?::|[\"“])"
+)
+# The same without punctuation, only when the words speak to the person ("you"), as quoted
+# speech does: "he said i'll kill myself if you leave".
+_UNMARKED = (
+    r"\b{third}\b[^.!?:\"“”]{{0,40}}?\b{reporting}\b(?: me| to me)?"
+    r"\s+(?=i\b|im\b|i'm\b|ill\b|i'll\b)"
+)
+_THEIR_OWN = (
+    # "kill himself", "hurt herself", "end themselves"
+    r"\b(?:kill|killing|kills|hurt|hurting|hurts|harm|harming|harms|cut|cutting|end|ending|"
+    r"off|offing|unalive|unaliving|shoot|hang|drown|starve|do)\w*\s+(?:himself|herself|themselves|themself)\b",
+    # "he'll end it all", "she's going to end her life", "they'd take their own life"
+    r"\b(?:he|she|they)\s*(?:'ll|'d|'s|'re|\s+will|\s+would|\s+is|\s+was|\s+are|\s+were|"
+    r"\s+wants|\s+wanted|\s+might|\s+could)?\s*(?:going to|gonna|about to|to)?\s*"
+    r"(?:end it(?: all)?|end (?:his|her|their) (?:own )?life|take (?:his|her|their) (?:own )?life|"
+    r"commit suicide|kms|unalive)\b",
+    # "threatened suicide", "keeps threatening to ...", "his suicide threats", "attempted suicide"
+    r"\b(?:threat\w*|attempt\w*|tried|tries)\s+(?:suicide|to (?:kill|hurt|harm|end)\w*)\b",
+    r"\b(?:his|her|their|suicide|self-harm)\s+(?:suicide\s+)?threats?\b",
+)
+_NEUTRAL = " leave "
+# Words that speak to someone: a pasted message in which the ex threatens to hurt themselves is
+# nearly always aimed at the person ("if you leave"). Without them, a pasted "I don't want to
+# live" may be the person's own, and gets the person's own care.
+_ADDRESSED = re.compile(r"\b(?:you|u|ur|your|youre|you're|ya)\b", re.IGNORECASE)
+_END_QUOTE = re.compile(r"[\"”]")
+
+
+def _compiled(pattern: str, ex_name: str | None) -> re.Pattern[str]:
+    name = re.escape(ex_name.strip().lower()) if ex_name and ex_name.strip() else "my ex"
+    third = _THIRD.format(name=name)
+    return re.compile(pattern.format(third=third, reporting=_REPORTING), re.IGNORECASE)
+
+
+def _without_their_quotes(text: str, ex_name: str | None) -> str:
+    """The text with every quote in the ex's voice taken out, when the quote on its own
+    screens as self-harm (a quoted "kill yourself" is aimed at the person and stays)."""
+    out = text
+    for pattern in (_QUOTED, _UNMARKED):
+        regex, start = _compiled(pattern, ex_name), 0
+        while (found := regex.search(out, start)) is not None:
+            rest = out[found.end() :]
+            closing = _END_QUOTE.search(rest) if found.group().endswith(('"', "“")) else None
+            stop = re.search(r"[.!?\n]", rest)
+            # A quote runs to its closing mark; words after a colon, or unmarked, to the end of
+            # the sentence (the person's own words may follow).
+            end = closing.start() if closing else stop.start() if stop else len(rest)
+            speaks_to_them = _ADDRESSED.search(rest[:end])
+            if pattern is _UNMARKED and not speaks_to_them:
+                break
+            quoted = rest[:end]
+            if not screen(quoted).self_harm:
+                break
+            out = out[: found.end()] + _NEUTRAL + rest[end + (1 if closing else 0) :]
+            start = found.end() + len(_NEUTRAL)
+    return out
+
+
+def their_risk(
+    text: str, own: ScreenResult, *, their_words: bool = False, ex_name: str | None = None
+) -> ScreenResult | None:
+    """When the self-harm (or danger) the screen found in `text` is the ex's, the screen of
+    what the person said about themselves (CLEAR when nothing: all of it was the ex's).
+    None when the risk is the person's own. `their_words`: the whole message is something
+    the ex sent, pasted (the flow says so); a threat of self-harm in it that speaks to the
+    person is the ex's, while danger in it (a threat against the person) stays danger."""
+    if not (own.self_harm or own.risk == "danger"):
+        return None
+    if their_words and own.self_harm and _ADDRESSED.search(text):
+        return CLEAR  # a threat of self-harm made to the person ("... if you leave")
+    rest = _without_their_quotes(text, ex_name)
+    for pattern in _THEIR_OWN:
+        rest = re.sub(pattern, _NEUTRAL, rest, flags=re.IGNORECASE)
+    if rest == text:
+        return None  # nothing in it was the ex's
+    remaining = screen(rest)
+    if remaining.self_harm or remaining.risk in ("danger", "violence", "abuse"):
+        return None  # the person's own risk is in there too: their care comes first
+    return remaining
 
 
 def supported_countries() -> list[tuple[str, str]]:

@@ -129,3 +129,94 @@ async def test_carry_on_tapped_after_the_flow_was_finished_says_so_and_shows_the
     assert "nothing left to pick up" in reply.text
     assert "Paste or type the message here" not in reply.text
     assert person.buttons()  # the menu
+
+
+# --- the ex's threat of self-harm, not the person's -----------------------------------------------
+
+EX_THREAT = "I'll kill myself if you don't come back"
+NOT_YOURS = "Their safety is not yours to carry alone"
+
+
+async def profile_of(person: Person):
+    from bot.db.models import Profile
+
+    async with person.db.sessions() as session:
+        return await session.get(Profile, person.user.id)
+
+
+async def test_a_pasted_threat_from_the_ex_gets_care_for_them_and_a_check_on_the_person(person):
+    await finish_intake(person)
+    await walk(person, "No", "I miss them", "Sad", "No")
+    await person.tap("They texted me")
+    reply = await person.send(EX_THREAT)
+    assert NOT_YOURS in reply.text
+    assert "call 999 for them" in reply.text  # London's zone names the UK
+    assert "Samaritans" in reply.text  # a line to pass on
+    assert "that is pressure" in reply.text
+    assert "how are you holding up" in reply.text
+    assert "not a crisis service" not in reply.text  # not the person's own crisis
+    assert "Reply calmly" not in reply.text and "Which of these fits" not in reply.text
+    assert person.buttons() == ["Show helplines", "This is hitting me hard too"]
+    assert not (await profile_of(person)).safety_hold
+    assert await awaited(person) is None  # the pasted message was dealt with here
+
+
+async def test_a_pasted_threat_against_the_person_is_still_danger_to_them(person):
+    await finish_intake(person)
+    await walk(person, "No", "I miss them", "Sad", "No")
+    await person.tap("They texted me")
+    reply = await person.send("if I can't have you nobody can")
+    assert "immediate danger" in reply.text and NOT_YOURS not in reply.text
+
+
+async def test_a_pasted_wish_to_die_that_speaks_to_no_one_gets_the_persons_own_care(person):
+    await finish_intake(person)
+    await walk(person, "No", "I miss them", "Sad", "No")
+    await person.tap("They texted me")
+    reply = await person.send("I don't want to live anymore")
+    assert "not a crisis service" in reply.text and NOT_YOURS not in reply.text
+
+
+async def test_a_reported_threat_in_free_text_is_the_exs_and_not_danger_to_the_person(person):
+    await finish_intake(person)
+    reply = await person.send("he said he'd kill himself if I leave")
+    assert NOT_YOURS in reply.text
+    assert "immediate danger" not in reply.text and "not a crisis service" not in reply.text
+    assert not await person.app.services.safety.reconnection_blocked(person.user.id)
+    reply = await person.send("Alex texted me: I'll kill myself if you don't come back")
+    assert NOT_YOURS in reply.text and "Alex may be in danger" in reply.text
+
+
+async def test_a_threat_the_ex_keeps_making_quoted_in_an_urge_draft_keeps_the_draft_waiting(
+    person,
+):
+    await finish_intake(person)
+    await person.send("/urge")
+    await person.tap("A strong pull")
+    reply = await person.send("she keeps saying she'll end it all if I don't answer")
+    assert NOT_YOURS in reply.text
+    assert "Want me to hold it?" not in reply.text
+    assert await awaited(person) == "urge.draft"
+
+
+async def test_the_persons_own_words_beside_the_exs_threat_still_get_crisis_care(person):
+    await finish_intake(person)
+    reply = await person.send(
+        'he texted me "I\'ll end it all if you go" and honestly I want to die too'
+    )
+    assert "not a crisis service" in reply.text
+    assert (await profile_of(person)).safety_hold
+
+
+async def test_the_persons_own_threat_to_the_ex_is_still_their_own_crisis(person):
+    await finish_intake(person)
+    reply = await person.send(EX_THREAT)
+    assert "not a crisis service" in reply.text and NOT_YOURS not in reply.text
+
+
+async def test_hitting_me_hard_too_after_the_exs_threat_asks_the_person_directly(person):
+    await finish_intake(person)
+    await person.send("he threatened suicide when I tried to leave")
+    reply = await person.tap("This is hitting me hard too")
+    assert "Are you thinking about ending your life?" in reply.text
+    assert person.buttons() == ["Yes", "No, I'm safe — just hurting", "I'm not sure"]
