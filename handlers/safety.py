@@ -28,10 +28,13 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
 from bot.services.safety import (
+    AGE_GROUPS,
+    AGE_UNSAID,
     ASK_ANSWERS,
     ASK_NO,
     ASK_YES,
     INTERNATIONAL,
+    UNDER_18,
     UNKNOWN,
     SafetyView,
     supported_countries,
@@ -51,6 +54,7 @@ from handlers.callbacks import decode
 from handlers.replies import (
     SAFETY_AREA,
     Then,
+    age_markup,
     answer_crisis,
     button,
     crisis_markup,
@@ -114,7 +118,7 @@ def helplines_text(context: CoachContext, update: Update, view: SafetyView) -> s
             texts.render("helplines.title", country=hs.country_name),
             texts.render("helplines.intro"),
             "",
-            format_helplines(hs),
+            format_helplines(hs, youth_first=view.minor),
         )
     )
 
@@ -294,6 +298,11 @@ async def _youth_note(update: Update, context: CoachContext, user_id: int) -> No
         newly = True
     if not newly:
         return  # said before: the note once is enough, and the person is not singled out
+    await send_youth_note(update, context)
+
+
+async def send_youth_note(update: Update, context: CoachContext) -> None:
+    """Light: a trusted adult can help, and the lines for young people. Nothing is locked."""
     view = await safety_view(update, context)
     language = update.effective_user.language_code if update.effective_user else None
     hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
@@ -435,6 +444,10 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
     elif data.action == "resume":
         await remove_buttons(query)
         return Then.RESUME
+    elif data.action == "age":
+        await answer_age(update, context, data.arg)
+    elif data.action == "ages":
+        await ask_age(update, context)
     elif data.action == "hard":  # after the ex's threat: the person's own check
         await remove_buttons(query)
         await ask_directly(update, context)
@@ -453,6 +466,35 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
     elif data.action == "country":
         await choose_country(update, context, data.arg)
     return None
+
+
+async def ask_age(update: Update, context: CoachContext) -> None:
+    """From /settings: the optional age question, with the answer given so far."""
+    view = await safety_view(update, context)
+    texts = context.texts
+    said = view.age_group if view.age_group in AGE_GROUPS else "not_said"
+    current = texts.render(f"safetycare.age.{said}")
+    await reply(update, context, texts.render("safetycare.age.ask_settings", current=current),
+                age_markup(texts))  # fmt: skip
+
+
+async def answer_age(update: Update, context: CoachContext, group: str) -> None:
+    """A tap on Under 18 / 18 or over / Rather not say: kept, and the flow the person is in
+    goes on untouched (the tap awaits nothing). Under 18 gets the light youth note."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    if group not in AGE_GROUPS:
+        return  # a forged or outdated button
+    await remove_buttons(query)
+    await context.services.safety.set_age(update.effective_user.id, group)
+    texts = context.texts
+    if group == UNDER_18:
+        await send_youth_note(update, context)
+    elif group == AGE_UNSAID:
+        await reply(update, context, texts.render("safetycare.age.saved_unsaid"))
+    else:
+        answer = texts.render(f"safetycare.age.{group}")
+        await reply(update, context, texts.render("safetycare.age.saved", answer=answer))
 
 
 async def offer_carry_on(update: Update, context: CoachContext) -> None:

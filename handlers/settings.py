@@ -15,6 +15,7 @@ from content.intake import parse_hard_date
 from content.timezones import zone_info
 from handlers.callbacks import decode
 from handlers.replies import (
+    SAFETY_AREA,
     Then,
     button,
     edit,
@@ -87,7 +88,8 @@ async def send_settings(update: Update, context: CoachContext) -> None:
          button(texts.render("settings.change_hour"), AREA, "edit", "checkin_hour")],
         [button(texts.render("settings_checkins.set_quiet"), AREA, "ask", "quiet"),
          button(texts.render("settings_checkins.set_length"), AREA, "ask", "length")],
-        [button(texts.render("hard_dates.button"), AREA, "hard")],
+        [button(texts.render("hard_dates.button"), AREA, "hard"),
+         button(texts.render("safetycare.age.settings_button"), SAFETY_AREA, "ages")],
         [button(texts.render("paths.menu_button"), "paths", "show")],
         [button(texts.render("settings_checkins.resume"), AREA, "resume")] if paused else
         [button(texts.render("settings_checkins.pause"), AREA, "ask", "pause"),

@@ -55,6 +55,9 @@ ASK_ANSWERS = (ASK_YES, ASK_NO, ASK_UNSURE)
 # again for this long (the bot's own default: asking on every sad message would feel like
 # not being believed). A clear signal still gets crisis care at once.
 ASK_QUIET = SIGNAL_WINDOW
+# The answers to the optional age question, in the order the buttons show them.
+UNDER_18, ADULT, AGE_UNSAID = "under_18", "adult", "unsaid"
+AGE_GROUPS = (UNDER_18, ADULT, AGE_UNSAID)
 # What the bot does after each answer.
 ACT_CRISIS, ACT_CONTINUE, ACT_CARE = "crisis", "continue", "care"
 
@@ -70,6 +73,12 @@ class SafetyView:
     intake_step: str | None
     set_up: bool
     timezone: str | None = None  # the person's IANA zone, when they chose one: it names a country
+    age_group: str | None = None  # "under_18", "adult", "unsaid", or None (never said)
+
+    @property
+    def minor(self) -> bool:
+        """Under 18 (said in the optional question or in a message): youth lines come first."""
+        return self.age_group == UNDER_18
 
 
 UNKNOWN = SafetyView(False, None, None, False, None, False, None, False)
@@ -97,6 +106,7 @@ def _view(profile: Profile | None, language_code: str | None) -> SafetyView:
         intake_step=profile.intake_step,
         set_up=profile.intake_completed_at is not None,
         timezone=profile.timezone,
+        age_group=profile.age_group,
     )
 
 
@@ -414,15 +424,27 @@ class SafetyService:
     async def record_minor(self, user_id: int, is_minor: bool = True) -> bool:
         """The person said they are under 18 (or, with False, that they are not). True if this
         changed what was known; False if unchanged or the person is unknown."""
+        return await self.set_age(user_id, UNDER_18 if is_minor else ADULT)
+
+    @retry_transient
+    async def set_age(self, user_id: int, group: str) -> bool:
+        """The optional age answer ("under_18", "adult" or "unsaid"), from the question at
+        /start or in /settings, or from a message; the newest answer counts. True if this
+        changed what was known; False if unchanged or the person is unknown."""
+        if group not in AGE_GROUPS:
+            raise ValueError(group)
         now = self.clock.now()
         async with self.db.transaction() as session:
             if await q.get_user(session, user_id) is None:
                 return False
             state = await self._state(session, user_id, now)
-            if state.is_minor == is_minor:
+            profile = await q.get_or_create_profile(session, user_id, now)
+            was = (profile.age_group, state.is_minor)
+            profile.age_group = group
+            state.is_minor = group == UNDER_18
+            if (profile.age_group, state.is_minor) == was:
                 return False
-            state.is_minor = is_minor
-            state.updated_at = now
+            profile.updated_at = state.updated_at = now
             return True
 
     @retry_transient

@@ -220,3 +220,101 @@ async def test_hitting_me_hard_too_after_the_exs_threat_asks_the_person_directly
     reply = await person.tap("This is hitting me hard too")
     assert "Are you thinking about ending your life?" in reply.text
     assert person.buttons() == ["Yes", "No, I'm safe — just hurting", "I'm not sure"]
+
+
+# --- the optional age question --------------------------------------------------------------------
+
+
+def exported(person: Person) -> dict:
+    import json
+
+    call = person.transport.calls_to("sendDocument")[-1]
+    return json.loads(call.files["document"].decode("utf-8"))
+
+
+def position(text: str, *parts: str) -> list[int]:
+    return [text.index(part) for part in parts]
+
+
+async def test_the_welcome_asks_the_age_as_an_option_and_the_intake_goes_on_without_it(person):
+    reply = await person.send("/start")
+    welcome, question = reply.sent
+    assert "What should I call your ex?" in question
+    assert "are you under 18?" in welcome
+    assert person.buttons() == ['Skip — just say "them"']  # the intake's own question is next
+    first = person.transport.bot_messages(person.user.id)[-2]
+    labels = [b["text"] for row in first["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Under 18", "18 or over", "Rather not say"]
+    await finish_intake_after_start(person)
+    assert (await profile_of(person)).age_group is None
+
+
+async def finish_intake_after_start(person: Person) -> None:
+    await person.send("Alex")
+    await person.tap("This week")
+    await person.tap("Today")
+    await person.tap("They did")
+    await person.tap("Done")
+    await person.tap("No")
+    await person.tap("To get them back")
+    await person.tap("London")
+    await person.tap("20:00")
+
+
+async def test_under_18_tapped_in_the_intake_gets_a_light_note_and_youth_lines_first(person):
+    await person.send("/start")
+    welcome = person.transport.bot_messages(person.user.id)[-2]
+    reply = await person.tap("Under 18", welcome)
+    assert "trusted adult" in reply.text
+    profile = await profile_of(person)
+    assert profile.age_group == "under_18" and profile.intake_step == "ex_name"
+    await finish_intake_after_start(person)  # nothing locked: the intake carries on
+    assert (await profile_of(person)).intake_completed_at is not None
+    helplines = (await person.send("/helplines")).text
+    childline, samaritans = position(helplines, "Childline", "Samaritans")
+    assert childline < samaritans
+    crisis = (await person.send("I don't want to live anymore")).text
+    childline, samaritans = position(crisis, "Childline", "Samaritans")
+    assert childline < samaritans and "trusted adult" in crisis
+
+
+async def test_an_adult_sees_the_usual_lines_with_no_youth_lines_first(person):
+    await finish_intake(person)
+    helplines = (await person.send("/helplines")).text
+    assert "Samaritans" in helplines and "Childline" not in helplines
+
+
+async def test_age_said_in_a_message_is_the_same_answer_as_the_question(person):
+    await finish_intake(person)
+    await person.send("I'm 15 and I want to text my ex")
+    assert (await profile_of(person)).age_group == "under_18"
+    helplines = (await person.send("/helplines")).text
+    childline, samaritans = position(helplines, "Childline", "Samaritans")
+    assert childline < samaritans
+
+
+async def test_the_age_can_be_changed_in_settings_and_is_in_the_export(person):
+    await finish_intake(person)
+    await person.send("/settings")
+    reply = await person.tap("Age (optional)")
+    assert "not said" in reply.text
+    reply = await person.tap("18 or over")
+    assert "Got it" in reply.text
+    assert (await profile_of(person)).age_group == "adult"
+    await person.send("/settings")
+    reply = await person.tap("Age (optional)")
+    assert "18 or over" in reply.text
+    reply = await person.tap("Rather not say")
+    assert "completely fine" in reply.text
+    assert (await profile_of(person)).age_group == "unsaid"
+    await person.send("/export")
+    assert exported(person)["tables"]["profiles"][0]["age_group"] == "unsaid"
+
+
+async def test_a_forged_age_button_changes_nothing(person):
+    await finish_intake(person)
+    await person.send("/settings")
+    await person.tap("Age (optional)")
+    reply = await person.tap_data("safety:age:ancient")
+    assert reply.count("sendMessage") == 0  # no error reply, nothing saved
+    assert (await profile_of(person)).age_group is None
