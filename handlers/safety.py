@@ -59,7 +59,6 @@ from handlers.replies import (
     button,
     crisis_markup,
     edit,
-    ex_label,
     gentle_markup,
     in_rows,
     keyboard,
@@ -200,14 +199,16 @@ async def _their_part(
 async def answer_their_risk(update: Update, context: CoachContext) -> Then:
     """The ex threatens to hurt themselves: how to get them help, that their life is not the
     person's to carry, that such a threat is pressure, and a gentle check on the person. No
-    coaching, nothing about reconnecting. A pasted message has been dealt with here."""
+    coaching, nothing about reconnecting. A pasted message has been dealt with here; in the
+    set-up, its question is asked again after the care."""
     assert update.effective_user is not None
     user_id, texts = update.effective_user.id, context.texts
     view = await safety_view(update, context)
-    ex_name = None
+    ex_name, in_intake = None, False
     try:
         profile = await context.services.intake.profile(user_id)
         ex_name = profile.ex_name if profile else None
+        in_intake = profile is not None and profile.intake_step is not None
         await context.services.conversation.clear(user_id, "advice.pasted")
     except Exception as error:
         log.warning("could not read the flow (%s)", type(error).__name__)
@@ -219,7 +220,7 @@ async def answer_their_risk(update: Update, context: CoachContext) -> Then:
         emergency = texts.render("safetycare.theirs.emergency_local")
     text = texts.render(
         "safetycare.theirs.reply",
-        ex=ex_label(texts, ex_name),
+        ex=ex_name or texts.render("safetycare.theirs.no_name"),
         emergency=Markup(emergency),
         lines=Markup(format_to_share(hs)),
     ).rstrip()
@@ -230,7 +231,8 @@ async def answer_their_risk(update: Update, context: CoachContext) -> Then:
         ]
     )
     await reply(update, context, text, markup)
-    return Then.UNHANDLED
+    # In the set-up, its question comes back; any other flow waits for the person's next words.
+    return Then.CARRY_ON if in_intake else Then.UNHANDLED
 
 
 async def in_context(context: CoachContext, user_id: int, own: ScreenResult) -> ScreenResult:

@@ -187,6 +187,16 @@ async def test_a_reported_threat_in_free_text_is_the_exs_and_not_danger_to_the_p
     assert NOT_YOURS in reply.text and "Alex may be in danger" in reply.text
 
 
+async def test_in_the_set_up_with_no_name_the_care_reads_well_and_the_question_comes_back(
+    person,
+):
+    await person.send("/start")
+    await person.tap('Skip — just say "them"')
+    reply = await person.send("he said he'd kill himself if I leave")
+    assert "If they may be in danger right now" in reply.text
+    assert "When did the breakup happen?" in reply.text  # the set-up goes on
+
+
 async def test_a_threat_the_ex_keeps_making_quoted_in_an_urge_draft_keeps_the_draft_waiting(
     person,
 ):
