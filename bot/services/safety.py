@@ -244,6 +244,8 @@ _NEUTRAL = " leave "
 # nearly always aimed at the person ("if you leave"). Without them, a pasted "I don't want to
 # live" may be the person's own, and gets the person's own care.
 _ADDRESSED = re.compile(r"\b(?:you|u|ur|your|youre|you're|ya)\b", re.IGNORECASE)
+# The person as the one reporting ("he left and I texted: ..."): their own words follow.
+_FIRST_PERSON = re.compile(r"\b(?:i|we|i've|ive|i'd|i'm|im)\b", re.IGNORECASE)
 _END_QUOTE = re.compile(r"[\"”]")
 
 
@@ -260,6 +262,9 @@ def _without_their_quotes(text: str, ex_name: str | None) -> str:
     for pattern in (_QUOTED, _UNMARKED):
         regex, start = _compiled(pattern, ex_name), 0
         while (found := regex.search(out, start)) is not None:
+            if _FIRST_PERSON.search(found.group()):  # the person quoting themselves
+                start = found.end()
+                continue
             rest = out[found.end() :]
             closing = _END_QUOTE.search(rest) if found.group().endswith(('"', "“")) else None
             stop = re.search(r"[.!?\n]", rest)

@@ -32,6 +32,8 @@ OWN = [
     "he left me and I want to kill myself",
     "i told him i'll kill myself if he leaves",
     "I said: I'll kill myself if you leave",
+    "he left and I texted: I'll kill myself if you don't come back",
+    "she blocked me so I wrote: I'll end it all if you don't answer",
     "he said he'd kill me and then himself",  # danger to the person stays danger
     "he said he'll hurt me if I leave",
 ]
