@@ -435,12 +435,17 @@ def _directory(hs: HelplineSet) -> list[str]:
     return ["", _escape(title), *_bullets(hs.international)]
 
 
-def format_helplines(hs: HelplineSet, *, risk: str | None = None) -> str:
+def format_helplines(hs: HelplineSet, *, risk: str | None = None, youth_first: bool = False) -> str:
     """The full list: emergency number, crisis lines, domestic-violence lines, the worldwide
     directory last. After a disclosure of abuse or danger (risk "abuse" or "danger") the
-    domestic-violence lines come first."""
+    domestic-violence lines come first. For someone under 18 (`youth_first`), a trusted adult
+    and the youth lines come before all the others."""
     texts = _texts()
     out = [_emergency_line(hs)]
+    if youth_first:
+        out.extend(["", _escape(texts.youth_intro)])
+        if hs.youth:
+            out.extend([_escape(texts.youth_title), *_bullets(hs.youth)])
     crisis = (_escape(texts.crisis_title), hs.crisis)
     abuse = (_escape(texts.violence_title), hs.domestic_violence)
     sections = [abuse, crisis] if risk in ("abuse", "danger") else [crisis, abuse]
@@ -483,3 +488,9 @@ def format_youth_note(hs: HelplineSet) -> str:
     else:
         out.extend(_directory(hs)[1:])
     return "\n".join(out)
+
+
+def format_to_share(hs: HelplineSet) -> str:
+    """Crisis lines a person can pass on to someone else in danger (their ex): the country's
+    crisis lines, or the worldwide directory where we have none."""
+    return "\n".join(_bullets(hs.crisis or hs.international))

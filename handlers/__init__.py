@@ -164,6 +164,10 @@ ANSWERS: dict[str, Callable[[Update, CoachContext, Expected], Awaitable[Then | N
 ASK_AGAIN: dict[str, Callable[[Update, CoachContext, Expected, str], Awaitable[bool]]] = {
     "intake": onboarding.ask_again,
     "safety": safety_plan.ask_again,
+    "urge": urge.ask_again,
+    "advice": advice.ask_again,
+    "journal": journal.ask_again,
+    "settings": settings.ask_again,
 }
 
 # An understood intent (content/understand.py names them) → the feature that answers it.
@@ -195,6 +199,17 @@ async def carry_on(update: Update, context: CoachContext, lead_id: str) -> bool:
     )
 
 
+async def offer_carry_on(update: Update, context: CoachContext) -> bool:
+    """Once the person is safe again: if they were answering something, one tap brings it back
+    (nothing is asked before they are ready). Returns whether it was offered."""
+    assert update.effective_user is not None
+    expected = await context.services.conversation.expected(update.effective_user.id)
+    if expected is None or expected.feature not in ASK_AGAIN:
+        return False
+    await safety.offer_carry_on(update, context)
+    return True
+
+
 async def on_stale_button(update: Update, context: CoachContext) -> None:
     """A button from an old message (after a restart or a content change, or forged): say it is
     out of date, take it away and show where things are now: the question they are on, else
@@ -219,6 +234,11 @@ async def follow(update: Update, context: CoachContext, then: object) -> None:
             await on_stale_button(update, context)
         case Then.CARRY_ON:
             await carry_on(update, context, "safety.carry_on")
+        case Then.OFFER_CARRY_ON:
+            await offer_carry_on(update, context)
+        case Then.RESUME:
+            if not await carry_on(update, context, "safetycare.resume.lead"):
+                await safety.nothing_to_resume(update, context)
         case Then.SETTINGS:
             await settings.send_settings(update, context)
         case Then.PLAN:

@@ -619,3 +619,23 @@ async def on_answer(update: Update, context: CoachContext, expected: Expected) -
         await reply(update, context, written, main_menu(context))
         return None
     return Then.UNHANDLED
+
+
+async def ask_again(update: Update, context: CoachContext, expected: Expected, lead: str) -> bool:
+    """After care: what their ex sent, or the message they wanted to send, asked for again.
+    Returns whether it did."""
+    if update.effective_user is None:
+        return False
+    texts = context.texts
+    if expected.key == WRITTEN:
+        await reply(update, context, f"{lead}\n\n" + texts.render("advice.still.write_prompt"))
+        return True
+    if expected.key != PASTED:
+        return False
+    try:
+        ex_name = await context.services.advice.ex_name(update.effective_user.id)
+    except NotSetUp:
+        return False
+    asked = texts.render("advice.texted.ask_or_paste", ex=ex_label(texts, ex_name)).rstrip()
+    await reply(update, context, f"{lead}\n\n{asked}", kind_markup(texts))
+    return True

@@ -241,3 +241,27 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
         case _:
             return Then.STALE
     return None
+
+
+async def ask_again(update: Update, context: CoachContext, expected: Expected, lead: str) -> bool:
+    """After care: the entry being written, with its Save / Cancel again. Returns whether it
+    did (not when the entry was finished some other way meanwhile)."""
+    if expected.key != WRITING:
+        return False
+    try:
+        overview = await context.services.program.journal(_user_id(update))
+    except NotStarted:
+        return False
+    draft = overview.draft
+    if draft is None:
+        await context.services.conversation.clear(_user_id(update), WRITING)
+        return False
+    texts = context.texts
+    if draft.chars:
+        text = texts.render("journal.resume", chars=f"{draft.chars:,}")
+    elif draft.prompt is not None:
+        text = texts.render("journal.start_prompt", prompt=draft.prompt.text)
+    else:
+        text = texts.render("journal.start_free")
+    await _send_controls(update, context, f"{lead}\n\n{text}")
+    return True

@@ -40,6 +40,7 @@ from content.vocab import AbuseAnswer, BreakupWhen, Goal
 from handlers.callbacks import decode
 from handlers.replies import (
     Then,
+    age_markup,
     bullets,
     button,
     display_name,
@@ -234,7 +235,10 @@ async def start(update: Update, context: CoachContext) -> None:
     )
     texts, name = context.texts, display_name(update)
     if greeting.stage is Stage.NEW:
-        await reply(update, context, texts.render("welcome.new", name=name))
+        # The optional age question rides on the welcome: one tap, or none at all.
+        welcome = texts.render("welcome.new", name=name).rstrip()
+        welcome += "\n\n" + texts.render("safetycare.age.ask_intake")
+        await reply(update, context, welcome, age_markup(texts))
         await begin_intake(update, context)
         return
     if greeting.stage is Stage.IN_INTAKE:

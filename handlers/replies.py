@@ -16,7 +16,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest
 
 from bot.context import CoachContext
-from bot.services.safety import UNKNOWN, SafetyView
+from bot.services.safety import AGE_GROUPS, UNKNOWN, SafetyView
 from content.helplines import format_helplines, helplines_for
 from content.loader import Markup, Texts
 from handlers.callbacks import encode
@@ -59,6 +59,8 @@ class Then(StrEnum):
 
     STALE = "stale"  # a button that no longer fits: the usual kind word, and where things are
     CARRY_ON = "carry_on"  # ask again what the person was answering before (after care)
+    OFFER_CARRY_ON = "offer_carry_on"  # once safe: one tap to pick up what they were answering
+    RESUME = "resume"  # that tap: ask again what they were answering, or say it is done
     SETTINGS = "settings"  # show /settings
     PLAN = "plan"  # show where the person is in the plan
     UNHANDLED = "unhandled"  # not for me after all: the next step of the text route decides
@@ -207,6 +209,14 @@ def crisis_markup(texts: Texts, *, offer_plan: bool = False) -> InlineKeyboardMa
     return keyboard(rows)
 
 
+def age_markup(texts: Texts) -> InlineKeyboardMarkup:
+    """The optional age question's answers (at /start and in /settings), one tap each."""
+    return keyboard(
+        [[button(texts.render(f"safetycare.age.{group}"), SAFETY_AREA, "age", group)
+          for group in AGE_GROUPS]]
+    )  # fmt: skip
+
+
 def gentle_markup(texts: Texts) -> InlineKeyboardMarkup:
     """Under the daily gentle ask while a safety hold is open."""
     return keyboard(
@@ -220,7 +230,7 @@ def gentle_markup(texts: Texts) -> InlineKeyboardMarkup:
 def lines_for(update: Update, view: SafetyView, *, risk: str | None = None) -> Markup:
     language = update.effective_user.language_code if update.effective_user else None
     hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
-    return Markup(format_helplines(hs, risk=risk))
+    return Markup(format_helplines(hs, risk=risk, youth_first=view.minor))
 
 
 async def answer_crisis(update: Update, context: CoachContext, risk: str) -> None:

@@ -28,15 +28,25 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
 from bot.services.safety import (
+    AGE_GROUPS,
+    AGE_UNSAID,
     ASK_ANSWERS,
     ASK_NO,
     ASK_YES,
     INTERNATIONAL,
+    UNDER_18,
     UNKNOWN,
     SafetyView,
     supported_countries,
+    their_risk,
 )
-from content.helplines import format_danger, format_helplines, format_youth_note, helplines_for
+from content.helplines import (
+    format_danger,
+    format_helplines,
+    format_to_share,
+    format_youth_note,
+    helplines_for,
+)
 from content.loader import Markup, Texts, source_names
 from content.screen import ASK, SAFE, ScreenResult, combine, screen
 from content.understand import asks_if_bot
@@ -44,6 +54,7 @@ from handlers.callbacks import decode
 from handlers.replies import (
     SAFETY_AREA,
     Then,
+    age_markup,
     answer_crisis,
     button,
     crisis_markup,
@@ -52,6 +63,7 @@ from handlers.replies import (
     in_rows,
     keyboard,
     lines_for,
+    main_menu,
     remove_buttons,
     reply,
     settle,
@@ -105,7 +117,7 @@ def helplines_text(context: CoachContext, update: Update, view: SafetyView) -> s
             texts.render("helplines.title", country=hs.country_name),
             texts.render("helplines.intro"),
             "",
-            format_helplines(hs),
+            format_helplines(hs, youth_first=view.minor),
         )
     )
 
@@ -133,10 +145,14 @@ async def screen_message(update: Update, context: CoachContext) -> Then | None:
     if message is None or update.effective_user is None:
         return None
     user_id = update.effective_user.id
-    own = screen(message.text or message.caption or "")
-    result = await in_context(context, user_id, own)
-    log.info("screen: %s at level %s", result.risk, result.level)
+    text = message.text or message.caption or ""
+    own = screen(text)
+    theirs = await _their_part(context, user_id, text, own)
+    result = await in_context(context, user_id, own if theirs is None else theirs)
+    log.info("screen: %s at level %s%s", result.risk, result.level, " (the ex's)" * bool(theirs))
     try:
+        if theirs is not None:
+            return await answer_their_risk(update, context)
         if result.risk == "danger":
             return await answer_danger(update, context)
         if result.risk == "abuse":
@@ -156,6 +172,67 @@ async def screen_message(update: Update, context: CoachContext) -> Then | None:
         log.exception("screen: the %s reply failed", result.risk)
         return Then.UNHANDLED
     return await _notes(update, context, result, message.text)
+
+
+# Awaited answers that are the ex's own words, pasted: a threat of self-harm in one is theirs.
+THEIR_WORDS_KEYS = frozenset({"advice.pasted"})
+
+
+async def _their_part(
+    context: CoachContext, user_id: int, text: str, own: ScreenResult
+) -> ScreenResult | None:
+    """When the self-harm or danger the screen found is the ex's (pasted, quoted or reported),
+    the screen of the person's own part of the message; None when the risk is their own."""
+    if not (own.self_harm or own.risk == "danger"):
+        return None
+    expected, ex_name = None, None
+    try:
+        expected = await context.services.conversation.expected(user_id)
+        profile = await context.services.intake.profile(user_id)
+        ex_name = profile.ex_name if profile else None
+    except Exception as error:  # the words alone still say whose it is
+        log.warning("flow unknown while screening (%s)", type(error).__name__)
+    pasted = expected is not None and expected.key in THEIR_WORDS_KEYS
+    return their_risk(text, own, their_words=pasted, ex_name=ex_name)
+
+
+async def answer_their_risk(update: Update, context: CoachContext) -> Then:
+    """The ex threatens to hurt themselves: how to get them help, that their life is not the
+    person's to carry, that such a threat is pressure, and a gentle check on the person. No
+    coaching, nothing about reconnecting. A pasted message has been dealt with here; in the
+    set-up, its question is asked again after the care."""
+    assert update.effective_user is not None
+    user_id, texts = update.effective_user.id, context.texts
+    view = await safety_view(update, context)
+    ex_name, in_intake = None, False
+    try:
+        profile = await context.services.intake.profile(user_id)
+        ex_name = profile.ex_name if profile else None
+        in_intake = profile is not None and profile.intake_step is not None
+        await context.services.conversation.clear(user_id, "advice.pasted")
+    except Exception as error:
+        log.warning("could not read the flow (%s)", type(error).__name__)
+    language = update.effective_user.language_code
+    hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
+    if hs.emergency:
+        emergency = texts.render("safetycare.theirs.emergency", number=hs.emergency)
+    else:
+        emergency = texts.render("safetycare.theirs.emergency_local")
+    text = texts.render(
+        "safetycare.theirs.reply",
+        ex=ex_name or texts.render("safetycare.theirs.no_name"),
+        emergency=Markup(emergency),
+        lines=Markup(format_to_share(hs)),
+    ).rstrip()
+    markup = keyboard(
+        [
+            [button(texts.render("safetycare.theirs.lines_button"), AREA, "lines")],
+            [button(texts.render("safetycare.theirs.hard"), AREA, "hard")],
+        ]
+    )
+    await reply(update, context, text, markup)
+    # In the set-up, its question comes back; any other flow waits for the person's next words.
+    return Then.CARRY_ON if in_intake else Then.UNHANDLED
 
 
 async def in_context(context: CoachContext, user_id: int, own: ScreenResult) -> ScreenResult:
@@ -223,6 +300,11 @@ async def _youth_note(update: Update, context: CoachContext, user_id: int) -> No
         newly = True
     if not newly:
         return  # said before: the note once is enough, and the person is not singled out
+    await send_youth_note(update, context)
+
+
+async def send_youth_note(update: Update, context: CoachContext) -> None:
+    """Light: a trusted adult can help, and the lines for young people. Nothing is locked."""
     view = await safety_view(update, context)
     language = update.effective_user.language_code if update.effective_user else None
     hs = helplines_for(view.country, language or view.language_code, timezone=view.timezone)
@@ -267,7 +349,7 @@ async def answer_ask(update: Update, context: CoachContext, answer: str) -> Then
     if answer == ASK_NO:
         await context.services.safety.record_signal(user_id, SAFE)
         await reply(update, context, texts.render("safety2.ask.reply_no"))
-        return Then.CARRY_ON
+        return Then.OFFER_CARRY_ON
     view = outcome.view if outcome is not None else await safety_view(update, context)
     plan = await context.services.safety_plan.plan(user_id)
     text = _plan_first(texts, plan.short_html) + texts.render(
@@ -360,7 +442,17 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
         await remove_buttons(query)
         await reply(update, context, texts.render("safety.safe_thanks" if lifted else
                                                    "safety.safe_already"))  # fmt: skip
-        return Then.CARRY_ON if lifted else None  # back to what they were answering, if anything
+        return Then.OFFER_CARRY_ON if lifted else None  # what they were answering: one tap away
+    elif data.action == "resume":
+        await remove_buttons(query)
+        return Then.RESUME
+    elif data.action == "age":
+        await answer_age(update, context, data.arg)
+    elif data.action == "ages":
+        await ask_age(update, context)
+    elif data.action == "hard":  # after the ex's threat: the person's own check
+        await remove_buttons(query)
+        await ask_directly(update, context)
     elif data.action == "ask":
         return await answer_ask(update, context, data.arg)
     elif data.action == "lines":
@@ -376,6 +468,49 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
     elif data.action == "country":
         await choose_country(update, context, data.arg)
     return None
+
+
+async def ask_age(update: Update, context: CoachContext) -> None:
+    """From /settings: the optional age question, with the answer given so far."""
+    view = await safety_view(update, context)
+    texts = context.texts
+    said = view.age_group if view.age_group in AGE_GROUPS else "not_said"
+    current = texts.render(f"safetycare.age.{said}")
+    await reply(update, context, texts.render("safetycare.age.ask_settings", current=current),
+                age_markup(texts))  # fmt: skip
+
+
+async def answer_age(update: Update, context: CoachContext, group: str) -> None:
+    """A tap on Under 18 / 18 or over / Rather not say: kept, and the flow the person is in
+    goes on untouched (the tap awaits nothing). Under 18 gets the light youth note."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    if group not in AGE_GROUPS:
+        return  # a forged or outdated button
+    await remove_buttons(query)
+    await context.services.safety.set_age(update.effective_user.id, group)
+    texts = context.texts
+    if group == UNDER_18:
+        await send_youth_note(update, context)
+    elif group == AGE_UNSAID:
+        await reply(update, context, texts.render("safetycare.age.saved_unsaid"))
+    else:
+        answer = texts.render(f"safetycare.age.{group}")
+        await reply(update, context, texts.render("safetycare.age.saved", answer=answer))
+
+
+async def offer_carry_on(update: Update, context: CoachContext) -> None:
+    """One tap to pick up what the person was answering before the care (the routing table
+    knows whether there is anything, and asks it again on the tap)."""
+    texts = context.texts
+    markup = keyboard([[button(texts.render("safetycare.resume.button"), AREA, "resume")]])
+    await reply(update, context, texts.render("safetycare.resume.offer"), markup)
+
+
+async def nothing_to_resume(update: Update, context: CoachContext) -> None:
+    """The tap came after the flow was finished some other way: say so, and show the menu."""
+    await reply(update, context, context.texts.render("safetycare.resume.nothing"),
+                main_menu(context))  # fmt: skip
 
 
 async def choose_country(update: Update, context: CoachContext, code: str) -> None:

@@ -15,6 +15,7 @@ from content.intake import parse_hard_date
 from content.timezones import zone_info
 from handlers.callbacks import decode
 from handlers.replies import (
+    SAFETY_AREA,
     Then,
     button,
     edit,
@@ -87,7 +88,8 @@ async def send_settings(update: Update, context: CoachContext) -> None:
          button(texts.render("settings.change_hour"), AREA, "edit", "checkin_hour")],
         [button(texts.render("settings_checkins.set_quiet"), AREA, "ask", "quiet"),
          button(texts.render("settings_checkins.set_length"), AREA, "ask", "length")],
-        [button(texts.render("hard_dates.button"), AREA, "hard")],
+        [button(texts.render("hard_dates.button"), AREA, "hard"),
+         button(texts.render("safetycare.age.settings_button"), SAFETY_AREA, "ages")],
         [button(texts.render("paths.menu_button"), "paths", "show")],
         [button(texts.render("settings_checkins.resume"), AREA, "resume")] if paused else
         [button(texts.render("settings_checkins.pause"), AREA, "ask", "pause"),
@@ -252,3 +254,13 @@ async def cancel_hard_date(update: Update, context: CoachContext) -> None:
     await settle(query)
     await context.services.conversation.clear(update.effective_user.id, HARD_DATE)
     await edit(query, context.texts.render("hard_dates.cancelled"))
+
+
+async def ask_again(update: Update, context: CoachContext, expected: Expected, lead: str) -> bool:
+    """After care: the hard date they were adding, asked for again. Returns whether it did."""
+    if expected.key != HARD_DATE:
+        return False
+    texts = context.texts
+    cancel = keyboard([[button(texts.render("hard_dates.cancel"), AREA, "no_hard")]])
+    await reply(update, context, f"{lead}\n\n" + texts.render("hard_dates.ask"), cancel)
+    return True

@@ -370,3 +370,14 @@ async def on_command(update: Update, context: CoachContext) -> None:
     assert update.effective_user is not None
     await context.services.conversation.clear(update.effective_user.id, DRAFT)
     await begin(update, context)
+
+
+async def ask_again(update: Update, context: CoachContext, expected: Expected, lead: str) -> bool:
+    """After care: the draft they were about to write, asked for again. Returns whether it did."""
+    if expected.key != DRAFT or update.effective_user is None:
+        return False
+    texts = context.texts
+    profile = await context.services.intake.profile(update.effective_user.id)
+    ex = ex_label(texts, profile.ex_name if profile else None)
+    await reply(update, context, f"{lead}\n\n" + texts.render("urge.ask_draft", ex=ex).rstrip())
+    return True

@@ -124,6 +124,8 @@ class Profile(Base):
 
     # Safety: nudges pause while a crisis is open, until the person says they are safe.
     country: Mapped[str | None] = mapped_column(String(2))
+    # The optional age answer: "under_18", "adult" or "unsaid" (None: never asked or said).
+    age_group: Mapped[str | None] = mapped_column(String(16))
     safety_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     safety_hold_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

@@ -14,6 +14,7 @@ thinking about ending your life?") and its answer, and whether the person said t
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from bot.services.intake import local_today, step_after
 from bot.services.retry import retry_transient
 from content.helplines import load_helplines
 from content.safety_plan import load_safety_plan
-from content.screen import ScreenResult
+from content.screen import CLEAR, ScreenResult, screen
 from content.vocab import AbuseAnswer, Goal
 
 # The country setting for "somewhere else": ISO 3166's code for an unknown region. The person's
@@ -54,6 +55,9 @@ ASK_ANSWERS = (ASK_YES, ASK_NO, ASK_UNSURE)
 # again for this long (the bot's own default: asking on every sad message would feel like
 # not being believed). A clear signal still gets crisis care at once.
 ASK_QUIET = SIGNAL_WINDOW
+# The answers to the optional age question, in the order the buttons show them.
+UNDER_18, ADULT, AGE_UNSAID = "under_18", "adult", "unsaid"
+AGE_GROUPS = (UNDER_18, ADULT, AGE_UNSAID)
 # What the bot does after each answer.
 ACT_CRISIS, ACT_CONTINUE, ACT_CARE = "crisis", "continue", "care"
 
@@ -69,6 +73,12 @@ class SafetyView:
     intake_step: str | None
     set_up: bool
     timezone: str | None = None  # the person's IANA zone, when they chose one: it names a country
+    age_group: str | None = None  # "under_18", "adult", "unsaid", or None (never said)
+
+    @property
+    def minor(self) -> bool:
+        """Under 18 (said in the optional question or in a message): youth lines come first."""
+        return self.age_group == UNDER_18
 
 
 UNKNOWN = SafetyView(False, None, None, False, None, False, None, False)
@@ -96,6 +106,7 @@ def _view(profile: Profile | None, language_code: str | None) -> SafetyView:
         intake_step=profile.intake_step,
         set_up=profile.intake_completed_at is not None,
         timezone=profile.timezone,
+        age_group=profile.age_group,
     )
 
 
@@ -187,6 +198,111 @@ def _facts(state: SafetyState | None) -> SafetyFacts:
         answer=state.answer,
         answered_at=state.answered_at,
     )
+
+
+# --- whose risk: the person's own, or their ex's ----------------------------------------------
+# The screen reads words, not speakers: "they texted me: I'll kill myself if you don't come back"
+# and "he said he'd kill himself if I leave" match its self-harm (or threat) patterns although
+# the threat is the ex's. `their_risk` takes the ex's words out (a quote after "he texted",
+# third-person self-harm, a threat of suicide) and screens what is left, which is the person's
+# own. Only a risk of self-harm or of danger is ever put down to the ex, and only when the ex's
+# words alone carry it; anything the person says about themselves keeps its full care.
+
+_THIRD = r"(?:he|she|they|my ex|the ex|ex|{name})"
+_REPORTING = (
+    r"(?:texted|texts|text|txted|wrote|writes|messaged|messages|msged|sent|sends|said|says|"
+    r"saying|told me|tells me|replied|replies|posted|dmd|dm'd|emailed|voicemailed|screamed|"
+    r"shouted|yelled|threatened|threatens|keeps saying|kept saying|is saying|was saying)"
+)
+# A quote in the ex's voice: "he texted me: ...", "she said '...'". Up to its closing mark, or
+# the end of the message.
+_QUOTED = (
+    r"\b{third}\b[^.!?:\"“”]{{0,40}}?\b{reporting}\b(?: me| to me| back| again)?"
+    r"\s*(?::|[\"“])"
+)
+# The same without punctuation, only when the words speak to the person ("you"), as quoted
+# speech does: "he said i'll kill myself if you leave".
+_UNMARKED = (
+    r"\b{third}\b[^.!?:\"“”]{{0,40}}?\b{reporting}\b(?: me| to me)?"
+    r"\s+(?=i\b|im\b|i'm\b|ill\b|i'll\b)"
+)
+_THEIR_OWN = (
+    # "kill himself", "hurt herself", "end themselves"
+    r"\b(?:kill|killing|kills|hurt|hurting|hurts|harm|harming|harms|cut|cutting|end|ending|"
+    r"off|offing|unalive|unaliving|shoot|hang|drown|starve|do)\w*\s+(?:himself|herself|themselves|themself)\b",
+    # "he'll end it all", "she's going to end her life", "they'd take their own life"
+    r"\b(?:he|she|they)\s*(?:'ll|'d|'s|'re|\s+will|\s+would|\s+is|\s+was|\s+are|\s+were|"
+    r"\s+wants|\s+wanted|\s+might|\s+could)?\s*(?:going to|gonna|about to|to)?\s*"
+    r"(?:end it(?: all)?|end (?:his|her|their) (?:own )?life|take (?:his|her|their) (?:own )?life|"
+    r"commit suicide|kms|unalive)\b",
+    # "threatened suicide", "keeps threatening to ...", "his suicide threats", "attempted suicide"
+    r"\b(?:threat\w*|attempt\w*|tried|tries)\s+(?:suicide|to (?:kill|hurt|harm|end)\w*)\b",
+    r"\b(?:his|her|their|suicide|self-harm)\s+(?:suicide\s+)?threats?\b",
+)
+_NEUTRAL = " leave "
+# Words that speak to someone: a pasted message in which the ex threatens to hurt themselves is
+# nearly always aimed at the person ("if you leave"). Without them, a pasted "I don't want to
+# live" may be the person's own, and gets the person's own care.
+_ADDRESSED = re.compile(r"\b(?:you|u|ur|your|youre|you're|ya)\b", re.IGNORECASE)
+# The person as the one reporting ("he left and I texted: ..."): their own words follow.
+_FIRST_PERSON = re.compile(r"\b(?:i|we|i've|ive|i'd|i'm|im)\b", re.IGNORECASE)
+_END_QUOTE = re.compile(r"[\"”]")
+
+
+def _compiled(pattern: str, ex_name: str | None) -> re.Pattern[str]:
+    name = re.escape(ex_name.strip().lower()) if ex_name and ex_name.strip() else "my ex"
+    third = _THIRD.format(name=name)
+    return re.compile(pattern.format(third=third, reporting=_REPORTING), re.IGNORECASE)
+
+
+def _without_their_quotes(text: str, ex_name: str | None) -> str:
+    """The text with every quote in the ex's voice taken out, when the quote on its own
+    screens as self-harm (a quoted "kill yourself" is aimed at the person and stays)."""
+    out = text
+    for pattern in (_QUOTED, _UNMARKED):
+        regex, start = _compiled(pattern, ex_name), 0
+        while (found := regex.search(out, start)) is not None:
+            if _FIRST_PERSON.search(found.group()):  # the person quoting themselves
+                start = found.end()
+                continue
+            rest = out[found.end() :]
+            closing = _END_QUOTE.search(rest) if found.group().endswith(('"', "“")) else None
+            stop = re.search(r"[.!?\n]", rest)
+            # A quote runs to its closing mark; words after a colon, or unmarked, to the end of
+            # the sentence (the person's own words may follow).
+            end = closing.start() if closing else stop.start() if stop else len(rest)
+            speaks_to_them = _ADDRESSED.search(rest[:end])
+            if pattern is _UNMARKED and not speaks_to_them:
+                break
+            quoted = rest[:end]
+            if not screen(quoted).self_harm:
+                break
+            out = out[: found.end()] + _NEUTRAL + rest[end + (1 if closing else 0) :]
+            start = found.end() + len(_NEUTRAL)
+    return out
+
+
+def their_risk(
+    text: str, own: ScreenResult, *, their_words: bool = False, ex_name: str | None = None
+) -> ScreenResult | None:
+    """When the self-harm (or danger) the screen found in `text` is the ex's, the screen of
+    what the person said about themselves (CLEAR when nothing: all of it was the ex's).
+    None when the risk is the person's own. `their_words`: the whole message is something
+    the ex sent, pasted (the flow says so); a threat of self-harm in it that speaks to the
+    person is the ex's, while danger in it (a threat against the person) stays danger."""
+    if not (own.self_harm or own.risk == "danger"):
+        return None
+    if their_words and own.self_harm and _ADDRESSED.search(text):
+        return CLEAR  # a threat of self-harm made to the person ("... if you leave")
+    rest = _without_their_quotes(text, ex_name)
+    for pattern in _THEIR_OWN:
+        rest = re.sub(pattern, _NEUTRAL, rest, flags=re.IGNORECASE)
+    if rest == text:
+        return None  # nothing in it was the ex's
+    remaining = screen(rest)
+    if remaining.self_harm or remaining.risk in ("danger", "violence", "abuse"):
+        return None  # the person's own risk is in there too: their care comes first
+    return remaining
 
 
 def supported_countries() -> list[tuple[str, str]]:
@@ -313,15 +429,27 @@ class SafetyService:
     async def record_minor(self, user_id: int, is_minor: bool = True) -> bool:
         """The person said they are under 18 (or, with False, that they are not). True if this
         changed what was known; False if unchanged or the person is unknown."""
+        return await self.set_age(user_id, UNDER_18 if is_minor else ADULT)
+
+    @retry_transient
+    async def set_age(self, user_id: int, group: str) -> bool:
+        """The optional age answer ("under_18", "adult" or "unsaid"), from the question at
+        /start or in /settings, or from a message; the newest answer counts. True if this
+        changed what was known; False if unchanged or the person is unknown."""
+        if group not in AGE_GROUPS:
+            raise ValueError(group)
         now = self.clock.now()
         async with self.db.transaction() as session:
             if await q.get_user(session, user_id) is None:
                 return False
             state = await self._state(session, user_id, now)
-            if state.is_minor == is_minor:
+            profile = await q.get_or_create_profile(session, user_id, now)
+            was = (profile.age_group, state.is_minor)
+            profile.age_group = group
+            state.is_minor = group == UNDER_18
+            if (profile.age_group, state.is_minor) == was:
                 return False
-            state.is_minor = is_minor
-            state.updated_at = now
+            profile.updated_at = state.updated_at = now
             return True
 
     @retry_transient

@@ -73,7 +73,8 @@ async def test_a_crisis_in_the_middle_of_the_intake_asks_the_same_question_after
     await person.send("/start")
     await person.send("Alex")
     await person.send("I don't want to live anymore")
-    reply = await person.tap("I'm safe now")
+    await person.tap("I'm safe now")
+    reply = await person.tap("Carry on where I was")
     assert "When did the breakup happen?" in reply.text
     reply = await person.tap("This week")
     assert (await profile_of(person)).breakup_when is not None

@@ -80,13 +80,16 @@ async def test_a_crisis_message_as_the_very_first_answer_is_never_stored_as_the_
     assert (await profile_of(person)).ex_name is None
 
 
-async def test_im_safe_now_lifts_the_hold_and_picks_the_intake_up_where_it_was(person):
+async def test_im_safe_now_lifts_the_hold_and_one_tap_picks_the_intake_up_where_it_was(person):
     await person.send("/start")
     await person.send("Alex")
     await person.send(CRISIS)
     assert (await profile_of(person)).safety_hold_since is not None
     reply = await person.tap("I'm safe now")
     assert "I'm really glad" in reply.text
+    assert "When did the breakup happen?" not in reply.text  # nothing asked before they are ready
+    assert person.buttons() == ["Carry on where I was"]
+    reply = await person.tap("Carry on where I was")
     assert "When did the breakup happen?" in reply.text  # the question they were on
     profile = await profile_of(person)
     assert not profile.safety_hold and profile.safety_hold_since is None

@@ -605,3 +605,25 @@ def test_the_safety_texts_share_no_long_run_of_words_with_the_articles():
     result = subprocess.run([sys.executable, str(tool), "8", *files], cwd=ROOT,
                             capture_output=True, text=True, check=False)  # fmt: skip
     assert result.returncode == 0, result.stdout
+
+
+async def test_the_age_answer_is_kept_on_the_profile_and_the_newest_answer_counts(
+    safety, intake, migrated_db
+):
+    await register(intake)
+    assert (await safety.view(42)).minor is False
+    assert await safety.set_age(42, "under_18") is True
+    assert await safety.set_age(42, "under_18") is False  # unchanged
+    assert (await profile(migrated_db)).age_group == "under_18"
+    assert (await safety.view(42)).minor and (await safety.facts(42)).is_minor
+    assert await safety.set_age(42, "unsaid") is True
+    assert not (await safety.view(42)).minor and not (await safety.facts(42)).is_minor
+    assert await safety.record_minor(42) is True  # "I'm 15" in a message: the same answer
+    assert (await profile(migrated_db)).age_group == "under_18"
+
+
+async def test_an_age_answer_that_is_not_one_of_the_three_is_refused(safety, intake):
+    await register(intake)
+    with pytest.raises(ValueError):
+        await safety.set_age(42, "ancient")
+    assert await safety.set_age(7, "adult") is False  # not known to the bot
