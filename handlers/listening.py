@@ -37,6 +37,7 @@ from handlers.replies import (
     button,
     edit,
     ex_label,
+    for_distance,
     keyboard,
     main_menu,
     not_set_up,
@@ -370,7 +371,8 @@ def progress_text(context: CoachContext, step: Step, slips: int, total: int) -> 
     values = {"day": step.day_of_plan, "phase": step.phase.name, "day_in_phase": step.day_in_phase}
     if step.phase.contact == "open":
         return texts.render("heard.progress.reconnecting", **values)
-    text = texts.render("heard.progress.counting", streak=step.streak, total=total, **values)
+    text_id = for_distance("heard.progress.counting", step.distance)
+    text = texts.render(text_id, streak=step.streak, total=total, **values)
     if slips:
         text += "\n" + texts.render("heard.progress.slips", slips=slips)
     return text
