@@ -316,7 +316,8 @@ async def on_change_goal(update: Update, context: CoachContext) -> None:
             text = texts.render("heard.goal.already_trying", phase=step.phase.name)
             await reply(update, context, text)
             return
-        ask = texts.render("heard.goal.ask_try_again", ex=ex_label(texts, profile.ex_name))
+        ask_id = for_distance("heard.goal.ask_try_again", step.distance)
+        ask = texts.render(ask_id, ex=ex_label(texts, profile.ex_name))
         await reply(update, context, ask, _goal_markup(context, ("try_again",)))
         return
     choices = ("move_on",) if blocked or step.moving_on else ("move_on", "try_again")

@@ -318,7 +318,8 @@ async def ask_move_on(update: Update, context: CoachContext) -> None:
         return
     markup = keyboard([[button(texts.render("program.moveon.yes"), AREA, "moveon_yes")],
                        [button(texts.render("program.moveon.no"), AREA, "moveon_no")]])  # fmt: skip
-    await reply(update, context, texts.render("program.moveon.ask", phase=step.phase.name), markup)
+    ask = texts.render(for_distance("program.moveon.ask", step.distance), phase=step.phase.name)
+    await reply(update, context, ask, markup)
 
 
 async def move_on_confirmed(update: Update, context: CoachContext) -> None:

@@ -93,3 +93,10 @@ async def test_a_question_about_the_kids_gets_a_reply_that_fits_it(person):
     assert "school pickup" in reply.text
     reply = await person.send("can i message him to swap the weekend with the kids")
     assert "children's plans" in reply.text and "swap weekends" in reply.text
+
+
+async def test_a_co_parent_asked_about_moving_on_hears_their_own_count_is_kept(person):
+    await finish_intake(person, shared=("A home",))
+    reply = await person.send("/moveon")
+    assert "keeping contact to what's needed" in reply.text
+    assert_no_no_contact_count(reply.text)
