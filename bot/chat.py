@@ -23,7 +23,10 @@ from telegram import Update
 
 from bot.app import build_application, build_services
 from bot.clock import Clock, SystemClock
+from bot.context import Services
+from bot.db import queries as q
 from bot.scheduler import SCHEDULER_KEY, Scheduler
+from bot.services.timing import effective_hour, local_date_of, local_moment
 from bot.settings import Settings
 from bot.transport import ApiCall, FakeUser, InProcessBotApi
 from content import load_content
@@ -32,7 +35,7 @@ TERMINAL_USER_ID = 1
 FILE_FIELDS = {"sendPhoto": "photo", "sendDocument": "document"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ShiftedClock:
     """The real clock, moved by a fixed number of days: time still passes as the chat goes on."""
 
@@ -40,6 +43,21 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.shift
+
+    def move_to(self, moment: datetime) -> None:
+        """From now on, the clock reads `moment` (and time passes from there)."""
+        self.shift += moment - self.now()
+
+
+async def checkin_moment(services: Services, user_id: int, now: datetime) -> datetime | None:
+    """When the person's check-in falls on the local day `now` is in, or None without one."""
+    async with services.db.sessions() as session:
+        profile = await q.get_profile(session, user_id)
+        if profile is None or profile.checkin_hour is None or profile.intake_completed_at is None:
+            return None
+        zone = services.checkins.zone(profile)
+        hour = effective_hour(profile.checkin_hour, profile.quiet_start, profile.quiet_end)
+        return local_moment(local_date_of(now, zone), hour, zone)
 
 
 def clock_for(on: date | None = None, days_later: int | None = None) -> Clock:
@@ -145,8 +163,12 @@ async def run_chat(
     await app.start()
     stdout.write(load_content().texts.render("chat.banner"))
     stdout.flush()
-    if clock is not None and not isinstance(clock, SystemClock):
-        # The day moved: whatever the tick owes on that day (a check-in) comes first.
+    if isinstance(clock, ShiftedClock):
+        # The day moved: the chat runs at that day's check-in time, so the tick delivers the
+        # check-in due that day first (the day's other hours would miss or skip it).
+        moment = await checkin_moment(services, TERMINAL_USER_ID, clock.now())
+        if moment is not None:
+            clock.move_to(moment)
         scheduler: Scheduler = app.bot_data[SCHEDULER_KEY]
         await scheduler.tick(app.bot)
     sent = 0

@@ -44,6 +44,7 @@ from content.loader import (
     require_text,
     validate_entry,
 )
+from content.program import NO_CONTACT, distance_for
 from content.vocab import DEFAULT_NO_CONTACT_DAYS, NO_CONTACT_DAYS_RANGE, Goal, Shared, WhoEnded
 
 RULES_FILE = "rules.yaml"
@@ -372,6 +373,15 @@ LADDER: tuple[Step, ...] = (
         ("quick_repair",),
         countdown=False,
     ),
+    # Children, work or a home are shared (content.program.distance_for): limited contact, with
+    # no countdown of days to go, comes before the no-contact stretch.
+    Step(
+        "limited-contact",
+        "limited-contact-when-you-share-life",
+        "wait",
+        countdown=False,
+        when={"in_no_contact": True},
+    ),
     Step("no-contact", "no-contact-period", "wait"),
     Step("undecided", "decide-if-you-really-want-them-back", "wait"),
     Step("checklist", "readiness-checklist-first", "wait"),
@@ -699,7 +709,9 @@ def advise(
     book = load_rulebook() if rulebook is None else rulebook
     facts, counted = _facts(situation, no_contact_days)
     plan = book.plan(facts)
-    days_left = max(0, no_contact_days - counted) if plan.countdown else None
+    # Only a no-contact stretch counts down; limited contact has no day on which it ends.
+    countdown = plan.countdown and distance_for(situation.shared) == NO_CONTACT
+    days_left = max(0, no_contact_days - counted) if countdown else None
     headline = plan.headline
     if plan.headline_needs_days:
         headline = headline.format(

@@ -859,6 +859,11 @@ class ProgramState:
     def ticks(self, form: str) -> frozenset[str]:
         return self.ticked.get(form, frozenset())
 
+    @property
+    def distance(self) -> str:
+        """no_contact or limited_contact (see `distance_for`)."""
+        return distance_for(self.shared)
+
 
 # Events -------------------------------------------------------------------------------------------
 
@@ -983,6 +988,22 @@ class GateStatus:
 
     def requirement(self, kind: str) -> Requirement | None:
         return next((r for r in self.requirements if r.kind == kind), None)
+
+
+NO_CONTACT = "no_contact"
+LIMITED_CONTACT = "limited_contact"
+DISTANCES = (NO_CONTACT, LIMITED_CONTACT)
+
+
+def distance_for(shared: Collection[str]) -> str:
+    """The kind of distance a person keeps, and so what their count of days means.
+
+    When children, work or a home are shared, contact about those is needed: the person keeps
+    limited contact, the count is of days keeping contact to what is needed, and nothing counts
+    down to a day of no contact at all. Otherwise it is no contact, counted towards the chosen
+    length. Every count of days and every sentence about it follows this one decision.
+    """
+    return LIMITED_CONTACT if shared else NO_CONTACT
 
 
 def no_contact_streak(state: ProgramState, today: date) -> int:

@@ -711,6 +711,22 @@ def outpouring_reply(
     )
 
 
+# A mood told in words, on the check-in's 1-5 scale. The bot's own reading, not the articles':
+# people asked for a number who answer in words mostly say which way the day leans, so a good
+# day ("a bit better actually") is kept as 4 and any hard feeling as 2; the check-in shows the
+# number it kept, and the next check-in asks again.
+GOOD_MOOD = 4
+HARD_MOOD = 2
+
+
+def typed_mood(text: Any) -> int | None:
+    """The mood a typed answer to "how are you feeling?" gives, or None when it says none."""
+    heard = understand(text, expecting=EXPECT_FEELING)
+    if heard.intent != "feeling" or heard.long:
+        return None
+    return GOOD_MOOD if heard.topic == "good_day" else HARD_MOOD
+
+
 def breathing_steps() -> tuple[BreathStep, ...]:
     """The 'Breathe with me' messages and when to send each (seconds from the tap)."""
     return load_answers().breathing

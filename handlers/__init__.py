@@ -319,6 +319,7 @@ async def on_message(update: Update, context: CoachContext) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     membership.register(app)  # blocked and back: before every other group, never stops
+    listening.install(app)  # breathing steps left by a restart or another process
     assert tuple(COMMAND_HANDLERS) == COMMANDS, "every command is listed in /help, in order"
     app.add_handler(CallbackQueryHandler(taps.remember_tap), group=TAPS_GROUP)
     app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION, on_screen), group=SAFETY_GROUP)

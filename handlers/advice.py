@@ -146,26 +146,14 @@ def shared_words(texts: Texts, shared: frozenset[str]) -> str:
     return texts.render("story.advice.and", first=", ".join(names[:-1]), last=names[-1])
 
 
-def headline_of(texts: Texts, advice: Advice, no_contact_headline: str) -> str:
-    """The verdict's headline; someone who shares a life never hears a count of no-contact days."""
-    headline = advice.verdict.headline
-    prefix = no_contact_headline.split("{")[0]
-    if advice.limited_contact and prefix and headline.startswith(prefix):
-        return texts.render("story.advice.limited_headline")
-    return headline
-
-
-def verdict_text(
-    texts: Texts, advice: Advice, *, their_message: bool = False, no_contact_headline: str = ""
-) -> str:
+def verdict_text(texts: Texts, advice: Advice, *, their_message: bool = False) -> str:
     """The first, phone-sized message: the headline, the days (or "limited contact"), and the
     one or two strongest reasons with their sources. The rest sits behind buttons."""
     verdict = advice.verdict
     lines = []
     if their_message:
         lines.append(texts.render("advice.them_note"))
-    headline = headline_of(texts, advice, no_contact_headline)
-    lines.append(texts.render("advice.headline", headline=headline))
+    lines.append(texts.render("advice.headline", headline=verdict.headline))
     if advice.limited_contact:
         lines.append(
             texts.render(
@@ -264,10 +252,6 @@ def back_to_menu(texts: Texts) -> InlineKeyboardMarkup:
     return keyboard([[button(texts.render("advice.buttons.menu"), AREA, "menu")]])
 
 
-def no_contact_headline(context: CoachContext) -> str:
-    return context.services.content.rulebook.headlines.get("no-contact", "")
-
-
 # --- the steps -----------------------------------------------------------------------------------
 
 
@@ -283,12 +267,7 @@ async def show_advice(
     await reply(
         update,
         context,
-        verdict_text(
-            texts,
-            advice,
-            their_message=their_message,
-            no_contact_headline=no_contact_headline(context),
-        ),
+        verdict_text(texts, advice, their_message=their_message),
         verdict_markup(texts, advice, their_message=their_message),
     )
     if advice.verdict.ask_safety_again:

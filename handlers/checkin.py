@@ -10,8 +10,19 @@ from bot.context import CoachContext
 from bot.services.checkin import CheckinView, Claimed, NotYours
 from bot.services.urge import contact_topics
 from content.loader import Markup, Texts
+from content.program import NO_CONTACT
+from content.understand import typed_mood, understand
 from handlers.callbacks import decode
-from handlers.replies import button, edit, ex_label, gentle_markup, keyboard, reply, settle
+from handlers.replies import (
+    button,
+    edit,
+    ex_label,
+    for_distance,
+    gentle_markup,
+    keyboard,
+    reply,
+    settle,
+)
 
 AREA = "checkin"
 
@@ -34,11 +45,17 @@ def planned_first(topics: tuple[str, ...], planned: tuple[str, ...]) -> tuple[st
     return (*usual, *planned, *(t for t in topics if t == "other"))
 
 
-def opening_text(texts: Texts, kind: str, streak_day: int | None, ex_name: str | None) -> str:
+def opening_text(
+    texts: Texts,
+    kind: str,
+    streak_day: int | None,
+    ex_name: str | None,
+    distance: str = NO_CONTACT,
+) -> str:
     if kind == "risky_day":
         header = texts.render("checkin.header_risky")
     elif streak_day:
-        header = texts.render("checkin.header_daily", day=streak_day)
+        header = texts.render(for_distance("checkin.header_daily", distance), day=streak_day)
     else:
         header = texts.render("checkin.header_start")
     return header + "\n" + texts.render("checkin.ask_contact", ex=ex_label(texts, ex_name))
@@ -53,7 +70,7 @@ async def send_scheduled(bot: Bot, texts: Texts, claimed: Claimed) -> int:
         return message.message_id
     message = await bot.send_message(
         claimed.chat_id,
-        opening_text(texts, claimed.kind, claimed.streak_day, claimed.ex_name),
+        opening_text(texts, claimed.kind, claimed.streak_day, claimed.ex_name, claimed.distance),
         reply_markup=contact_markup(texts, claimed.checkin_id),
     )
     return message.message_id
@@ -61,9 +78,14 @@ async def send_scheduled(bot: Bot, texts: Texts, claimed: Claimed) -> int:
 
 def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup | None]:
     """The check-in message as it stands after the answers so far."""
+    distance = view.streak.distance
     lines = [
         opening_text(
-            texts, view.kind, view.streak.current if view.counting else None, view.ex_name
+            texts,
+            view.kind,
+            view.streak.current if view.counting else None,
+            view.ex_name,
+            distance,
         ).split("\n")[0]
     ]
     if view.contact:
@@ -94,7 +116,7 @@ def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup |
         )
     if view.mood is None:
         if view.contact == "them":
-            lines.append(texts.render("checkin.them_note"))
+            lines.append(texts.render(for_distance("checkin.them_note", distance)))
         lines.append(texts.render("checkin.ask_mood"))
         moods = [button(str(m), AREA, "mood", _arg(cid, m)) for m in range(1, 6)]
         return "\n".join(lines), keyboard([moods])
@@ -104,11 +126,13 @@ def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup |
             [[button(texts.render(f"checkin.urge.{u}"), AREA, "urge", _arg(cid, u))
               for u in ("none", "some", "strong")]])  # fmt: skip
     if view.slipped:
-        lines.append(texts.render("checkin.slipped", total=view.streak.total))
+        lines.append(
+            texts.render(for_distance("checkin.slipped", distance), total=view.streak.total)
+        )
     if view.counting:
         lines.append(
             texts.render(
-                "checkin.done",
+                for_distance("checkin.done", distance),
                 current=view.streak.current,
                 length=view.streak.length,
                 total=view.streak.total,
@@ -126,10 +150,13 @@ def milestone_text(texts: Texts, view: CheckinView) -> str | None:
     """The milestone this answer reached, in words, if any."""
     if view.milestone is None:
         return None
+    distance = view.streak.distance
     if view.milestone >= view.streak.length:
-        return texts.render("milestone.end", days=view.streak.length)
-    if f"milestone.{view.milestone}" in texts:
-        return texts.render(f"milestone.{view.milestone}")
+        return texts.render(for_distance("milestone.end", distance), days=view.streak.length)
+    for text_id in (for_distance(f"milestone.{view.milestone}", distance),
+                    f"milestone.{view.milestone}"):  # fmt: skip
+        if text_id in texts:
+            return texts.render(text_id)
     return None
 
 
@@ -166,6 +193,11 @@ _TYPED = {
 }  # fmt: skip
 
 
+# Told in words while the check-in asks whether they were in touch: a slip is "I did", the ex
+# getting in touch is "They contacted me".
+CONTACT_INTENTS = {"slip": "me", "they_texted": "them"}
+
+
 async def try_typed_answer(update: Update, context: CoachContext) -> CheckinView | bool:
     """A typed answer to today's open check-in: the check-in as it stands after it, True when
     only a hint was given, False if there is no check-in to answer."""
@@ -177,14 +209,21 @@ async def try_typed_answer(update: Update, context: CoachContext) -> CheckinView
     view = await checkins.view(update.effective_user.id, checkin_id)
     field = ("contact" if view.contact is None else "topic" if view.needs_topic
              else "mood" if view.mood is None else "urge")  # fmt: skip
-    typed = " ".join((update.effective_message.text or "").lower().split()).strip(".!")
-    value = (
-        typed
-        if field == "mood" and typed in {"1", "2", "3", "4", "5"}
-        else _TYPED[field].get(typed)
-        if field != "mood"
-        else None
-    )
+    said = update.effective_message.text or ""
+    typed = " ".join(said.lower().split()).strip(".!")
+    value: str | None
+    if field == "mood":
+        # Asked how they feel: a number, or words read as a mood ("a bit better actually").
+        mood = int(typed) if typed in {"1", "2", "3", "4", "5"} else typed_mood(said)
+        value = None if mood is None else str(mood)
+    else:
+        value = _TYPED[field].get(typed)
+    if value is None:
+        intent = understand(said).intent
+        if field == "contact":
+            value = CONTACT_INTENTS.get(intent)
+        if value is None and intent not in ("other", *CONTACT_INTENTS):
+            return False  # a message of its own ("I miss him so much"): answered as one
     if value is None:
         text, markup = render(context.texts, view)
         await reply(

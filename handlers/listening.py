@@ -9,10 +9,11 @@ they tap to keep it (a long message waits only in the awaited answer's data unti
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Job
+from telegram.ext import Application
 
 from bot.context import CoachContext
 from bot.services.conversation import Expected
@@ -37,6 +38,7 @@ from handlers.replies import (
     button,
     edit,
     ex_label,
+    for_distance,
     keyboard,
     main_menu,
     not_set_up,
@@ -165,9 +167,15 @@ def raise_stale() -> None:
 # --- breathing -----------------------------------------------------------------------------------
 
 
+BREATH_JOB = "breathe"  # each exercise's next step, in the process that holds it
+CATCH_UP_JOB = "breathing-catch-up"
+CATCH_UP_SECONDS = 10.0  # how often every process finishes steps no process is timing
+
+
 async def breathe(update: Update, context: CoachContext) -> None:
-    """One minute of paced breathing: the first message now, the others scheduled on the job
-    queue (nothing waits in the handler). The last one asks how they feel now."""
+    """One minute of paced breathing: the first message now, the rest stored with their due
+    times (bot/services/listening.py) and sent by the job queue as each falls due; nothing
+    waits in the handler. The last one asks how they feel now."""
     query = update.callback_query
     if query is not None:
         await settle(query)
@@ -175,25 +183,50 @@ async def breathe(update: Update, context: CoachContext) -> None:
     assert chat is not None
     steps = breathing_steps()
     await reply(update, context, context.texts.render(steps[0].text_id))
+    due = await context.services.listening.start_breathing(_uid(update), chat.id)
+    if due is not None:
+        _time_next(context, _uid(update), due)
+
+
+def _time_next(context: CoachContext, user_id: int, due: datetime) -> None:
+    """Wake this process when the person's next step falls due (the stored row, not this job,
+    is what holds the exercise: if this process stops, another finishes it)."""
     queue = context.job_queue
-    assert queue is not None
-    for i, step in enumerate(steps[1:], start=1):
-        queue.run_once(
-            breath_step,
-            when=step.at_seconds,
-            data={"text_id": step.text_id, "last": i == len(steps) - 1},
-            chat_id=chat.id,
-            user_id=_uid(update),
-            name=f"breathe:{chat.id}:{i}",
-        )
+    if queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        return
+    wait = max(0.0, (due - context.services.listening.clock.now()).total_seconds())
+    queue.run_once(breath_step, when=wait, name=f"{BREATH_JOB}:{user_id}:{due.timestamp()}")
 
 
 async def breath_step(context: CoachContext) -> None:
-    job: Job[Any] | None = context.job
-    assert job is not None and job.chat_id is not None and isinstance(job.data, dict)
-    await context.bot.send_message(job.chat_id, context.texts.render(job.data["text_id"]))
-    if job.data.get("last") and job.user_id is not None:
-        await context.services.conversation.expect(job.user_id, FEELING)
+    """Send every breathing step that is due and that this process takes (a step is taken
+    once, whichever process comes first), then time the next ones."""
+    listening, texts = context.services.listening, context.texts
+    for due in await listening.take_due_breaths():
+        await context.bot.send_message(due.chat_id, texts.render(due.text_id))
+        if due.last:
+            await context.services.conversation.expect(due.user_id, FEELING)
+        elif due.next_at is not None and not _timed(context, due.user_id):
+            _time_next(context, due.user_id, due.next_at)
+
+
+def _timed(context: CoachContext, user_id: int) -> bool:
+    """Whether this process already times another step of the person's exercise (the job
+    running now has done its work and does not count)."""
+    queue, running = context.job_queue, context.job
+    prefix = f"{BREATH_JOB}:{user_id}:"
+    return queue is not None and any(
+        (j.name or "").startswith(prefix) and (running is None or j.name != running.name)
+        for j in queue.jobs()
+    )
+
+
+def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Every process finishes breathing steps left by a restart or another process."""
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            breath_step, interval=CATCH_UP_SECONDS, first=CATCH_UP_SECONDS, name=CATCH_UP_JOB
+        )
 
 
 async def on_answer(update: Update, context: CoachContext, expected: Expected) -> Then | None:
@@ -283,7 +316,8 @@ async def on_change_goal(update: Update, context: CoachContext) -> None:
             text = texts.render("heard.goal.already_trying", phase=step.phase.name)
             await reply(update, context, text)
             return
-        ask = texts.render("heard.goal.ask_try_again", ex=ex_label(texts, profile.ex_name))
+        ask_id = for_distance("heard.goal.ask_try_again", step.distance)
+        ask = texts.render(ask_id, ex=ex_label(texts, profile.ex_name))
         await reply(update, context, ask, _goal_markup(context, ("try_again",)))
         return
     choices = ("move_on",) if blocked or step.moving_on else ("move_on", "try_again")
@@ -370,7 +404,8 @@ def progress_text(context: CoachContext, step: Step, slips: int, total: int) -> 
     values = {"day": step.day_of_plan, "phase": step.phase.name, "day_in_phase": step.day_in_phase}
     if step.phase.contact == "open":
         return texts.render("heard.progress.reconnecting", **values)
-    text = texts.render("heard.progress.counting", streak=step.streak, total=total, **values)
+    text_id = for_distance("heard.progress.counting", step.distance)
+    text = texts.render(text_id, streak=step.streak, total=total, **values)
     if slips:
         text += "\n" + texts.render("heard.progress.slips", slips=slips)
     return text

@@ -26,7 +26,7 @@ from bot.services.program import (
 )
 from content.loader import Markup, Texts, source_names
 from content.paths import load_paths
-from content.program import EX_ANSWERS, MOVE_ON, Lesson, Requirement
+from content.program import EX_ANSWERS, MOVE_ON, Lesson, Requirement, shared_phrase
 from handlers.callbacks import decode
 from handlers.replies import (
     Button,
@@ -36,6 +36,7 @@ from handlers.replies import (
     day_month,
     edit,
     ex_label,
+    for_distance,
     in_rows,
     keyboard,
     label,
@@ -73,6 +74,13 @@ async def out_of_date(update: Update, context: CoachContext) -> None:
 # --- rendering -------------------------------------------------------------------------------
 
 
+def distance_text(texts: Texts, text_id: str, distance: str) -> str:
+    """The limited-contact wording of `text_id` when there is one, else the text itself (most
+    reasons read the same for both kinds of distance)."""
+    limited = for_distance(text_id, distance)
+    return limited if limited in texts else text_id
+
+
 def new_step_text(context: CoachContext, step: Step) -> str:
     phase, texts = step.phase, context.texts
     return texts.render(
@@ -91,7 +99,7 @@ def reason_text(context: CoachContext, outcome: Outcome) -> str:
     until = ex_req.wait_until if ex_req is not None else None
     nc_req = step.gate.requirement("no_contact_days")
     text = texts.render(
-        f"program.reason.{outcome.reason_id}",
+        distance_text(texts, f"program.reason.{outcome.reason_id}", step.distance),
         ex=ex_label(texts, step.ex_name),
         days=step.state.no_contact_days,
         needed=nc_req.needed if nc_req is not None else step.state.no_contact_days,
@@ -153,7 +161,8 @@ def requirement_line(context: CoachContext, step: Step, req: Requirement) -> str
     texts = context.texts
     match req.kind:
         case "no_contact_days" | "days":
-            line = texts.render(f"program.need.{req.kind}", done=req.done, needed=req.needed)
+            text_id = distance_text(texts, f"program.need.{req.kind}", step.distance)
+            line = texts.render(text_id, done=req.done, needed=req.needed)
         case "checklist":
             form = context.services.program.program.form(step.phase.gate.checklist or "")
             line = texts.render(
@@ -269,9 +278,10 @@ async def show_plan(update: Update, context: CoachContext) -> None:
                 avoid=bullets(texts, phase.avoid), sources=source_names(phase.sources),
             ))  # fmt: skip
     if step.gate.requirement("no_contact_days") is not None or step.phase.id == "no_contact":
-        await reply(
-            update, context, texts.render("plan.length_note", days=step.state.no_contact_days)
-        )
+        await reply(update, context, texts.render(
+            for_distance("plan.length_note", step.distance),
+            days=step.state.no_contact_days, shared=shared_phrase(step.state.shared),
+        ))  # fmt: skip
     chosen = await context.services.program.path(_user_id(update))
     style = load_paths().choices["distance_style"].option(chosen.distance_style)
     if style is not None and not step.abuse:  # the kind of distance the person chose
@@ -308,7 +318,8 @@ async def ask_move_on(update: Update, context: CoachContext) -> None:
         return
     markup = keyboard([[button(texts.render("program.moveon.yes"), AREA, "moveon_yes")],
                        [button(texts.render("program.moveon.no"), AREA, "moveon_no")]])  # fmt: skip
-    await reply(update, context, texts.render("program.moveon.ask", phase=step.phase.name), markup)
+    ask = texts.render(for_distance("program.moveon.ask", step.distance), phase=step.phase.name)
+    await reply(update, context, ask, markup)
 
 
 async def move_on_confirmed(update: Update, context: CoachContext) -> None:
@@ -642,7 +653,8 @@ async def after_checkin(
         except NotStarted:
             step = None
     if end_of_stretch and step is not None and step.phase.id == MOVE_ON:
-        parts = [texts.render("program.stretch_done_moving_on", days=view.streak.length)] + [
+        done_id = for_distance("program.stretch_done_moving_on", view.streak.distance)
+        parts = [texts.render(done_id, days=view.streak.length)] + [
             p for p in parts if p != milestone
         ]
     parts = [p for p in parts if p]

@@ -19,6 +19,7 @@ from bot.context import CoachContext
 from bot.services.safety import AGE_GROUPS, UNKNOWN, SafetyView
 from content.helplines import format_helplines, helplines_for
 from content.loader import Markup, Texts
+from content.program import LIMITED_CONTACT
 from handlers.callbacks import encode
 from handlers.longtext import split_message
 
@@ -157,6 +158,13 @@ def short_day(when: date) -> str:
 
 def bullets(texts: Texts, items: Sequence[str]) -> Markup:
     return Markup("\n".join(texts.render("plan.bullet", item=i) for i in items))
+
+
+def for_distance(text_id: str, distance: str) -> str:
+    """The text id for a person's kind of distance (content.program.distance_for): the plain id
+    for no contact, the id ending in `_limited` for limited contact, so a person who shares
+    children, work or a home never hears a no-contact count."""
+    return f"{text_id}_limited" if distance == LIMITED_CONTACT else text_id
 
 
 def label(texts: Texts, text_id: str, **values: object) -> str:

@@ -356,3 +356,19 @@ class InboxUpdate(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     payload: Mapped[str | None] = mapped_column(Text)
+
+
+class BreathingExercise(Base):
+    """A "Breathe with me" minute under way: the next step to send and when it is due. This row
+    is the only record of it, so a restart or another bot process finishes the exercise, and a
+    step is taken by moving `step` on in one UPDATE, so two processes never both send it."""
+
+    __tablename__ = "breathing_exercises"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    step: Mapped[int] = mapped_column(Integer)  # the index of the next step to send
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -29,7 +29,7 @@ from bot.services.timing import local_date_of, local_hour_of
 from content import Content
 from content.advice import FEELINGS, THEY_MESSAGED, Note, Situation, Verdict, advise
 from content.helplines import HelplineSet, helplines_for
-from content.program import checklist_ticks, load_program
+from content.program import LIMITED_CONTACT, checklist_ticks, distance_for, load_program
 from content.vocab import AbuseAnswer, Goal
 
 # The flow's questions, in the order they are asked.
@@ -145,7 +145,7 @@ class Advice:
     def limited_contact(self) -> bool:
         """Someone who shares children, work or a home keeps contact limited and practical:
         no count of no-contact days is ever shown to them."""
-        return bool(self.situation.shared)
+        return distance_for(self.situation.shared) == LIMITED_CONTACT
 
 
 def days_note(verdict: Verdict, headlines: Collection[str]) -> str | None:

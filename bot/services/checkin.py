@@ -27,6 +27,7 @@ from bot.services.retry import retry_transient
 from bot.services.timing import CATCH_UP, due_at, local_date_of, local_hour_of, next_due
 from content.advice import RASH_REPAIR_LAST_DAY
 from content.paths import in_repair_window
+from content.program import NO_CONTACT, distance_for
 from content.vocab import NO_CONTACT_DAYS_RANGE
 
 MILESTONES = (1, 3, 7, 14, 21)
@@ -63,6 +64,7 @@ class Claimed:
     safety_hold: bool
     streak_day: int | None
     attempts: int = 0  # send attempts begun before this claim (the ledger's fence)
+    distance: str = NO_CONTACT  # what the day count means (content.program.distance_for)
 
 
 class Outcome(StrEnum):
@@ -82,6 +84,7 @@ class Streak:
     slips: int
     urges_resisted: int
     length: int  # the chosen no-contact length
+    distance: str = NO_CONTACT  # what the count means (content.program.distance_for)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +279,7 @@ class CheckinService:
                         if profile.phase in RECONNECTING_PHASES
                         else self._streak_day(profile, row.local_date)
                     ),
+                    distance=distance_for(profile.shared),
                 )
             )
         return claimed
@@ -316,7 +320,8 @@ class CheckinService:
                     c.claimed_at = now
                     taken.append(
                         Claimed(c.id, c.user_id, chat_id, c.local_date, c.kind, p.ex_name,
-                                p.safety_hold, self._streak_day(p, c.local_date), c.attempts)
+                                p.safety_hold, self._streak_day(p, c.local_date), c.attempts,
+                                distance_for(p.shared))
                     )  # fmt: skip
             for status, ids in ended.items():
                 if ids:
@@ -371,6 +376,7 @@ class CheckinService:
             slips=profile.slips,
             urges_resisted=int(resisted or 0),
             length=profile.no_contact_days,
+            distance=distance_for(profile.shared),
         )
 
     async def record_contact(

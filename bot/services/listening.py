@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
-from bot.db.models import Answer, JournalEntry, Profile
+from bot.db.models import Answer, BreathingExercise, JournalEntry, Profile
 from bot.services.checkin import CheckinService, Streak
 from bot.services.intake import local_today
 from bot.services.program import (
@@ -29,6 +29,7 @@ from bot.services.program import (
 )
 from bot.services.retry import retry_transient
 from content.program import MOVE_ON, START, DayPassed
+from content.understand import breathing_steps
 from content.vocab import Goal
 
 _CONTACT = (
@@ -165,6 +166,23 @@ class SlipTold:
     outcome: Outcome | None
 
 
+# A breathing step found later than this (a restart, a process gone, a long outage) is not
+# sent late: the minute is over, and only its closing words go out.
+BREATH_GRACE = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class BreathDue:
+    """A breathing step this process has taken and must send: `next_at`, when the one after it
+    is due (None when this is the last)."""
+
+    user_id: int
+    chat_id: int
+    text_id: str
+    last: bool
+    next_at: datetime | None
+
+
 class ListeningService:
     """Use cases behind free-text answers. The slip rule and the streak are the check-in
     service's; the program's moves are the program service's."""
@@ -182,6 +200,78 @@ class ListeningService:
         self.default_tz = default_tz
         self.checkins = checkins
         self.program = program
+
+    # --- "Breathe with me" --------------------------------------------------------------------
+
+    @retry_transient
+    async def start_breathing(self, user_id: int, chat_id: int) -> datetime | None:
+        """A minute of breathing begins (its first step is sent by the caller): the rest is
+        stored with its due times, replacing one already under way. Returns when the next
+        step is due, or None when there is no next step."""
+        steps, now = breathing_steps(), self.clock.now()
+        async with self.db.transaction() as session:
+            await session.execute(
+                delete(BreathingExercise).where(BreathingExercise.user_id == user_id)
+            )
+            if len(steps) < 2:
+                return None
+            due = now + timedelta(seconds=steps[1].at_seconds - steps[0].at_seconds)
+            session.add(
+                BreathingExercise(
+                    user_id=user_id, chat_id=chat_id, step=1, due_at=due, started_at=now
+                )
+            )
+        return due
+
+    @retry_transient
+    async def take_due_breaths(self, limit: int = 100) -> list[BreathDue]:
+        """Every breathing step due now, each taken by this process alone: the row moves on to
+        the next step in one UPDATE that names the step it read, so another process reading
+        the same row takes nothing. A step found too late is skipped for the closing one."""
+        steps, now = breathing_steps(), self.clock.now()
+        last = len(steps) - 1
+        async with self.db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        BreathingExercise.user_id,
+                        BreathingExercise.chat_id,
+                        BreathingExercise.step,
+                        BreathingExercise.due_at,
+                        BreathingExercise.started_at,
+                    )
+                    .where(BreathingExercise.due_at <= now)
+                    .order_by(BreathingExercise.due_at)
+                    .limit(limit)
+                )
+            ).all()
+        taken: list[BreathDue] = []
+        for user_id, chat_id, step, due_at, started_at in rows:
+            send = last if now - due_at > BREATH_GRACE else min(step, last)
+            mine = (BreathingExercise.user_id == user_id, BreathingExercise.step == step)
+            next_at = None
+            async with self.db.transaction() as session:
+                if send >= last:
+                    result = await session.execute(delete(BreathingExercise).where(*mine))
+                else:
+                    next_at = started_at + timedelta(seconds=steps[send + 1].at_seconds)
+                    result = await session.execute(
+                        update(BreathingExercise).where(*mine).values(step=send + 1, due_at=next_at)
+                    )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                text_id = steps[send].text_id
+                taken.append(BreathDue(user_id, chat_id, text_id, send >= last, next_at))
+        return taken
+
+    @retry_transient
+    async def breathing_under_way(self, user_id: int) -> bool:
+        async with self.db.sessions() as session:
+            found = await session.scalar(
+                select(func.count())
+                .select_from(BreathingExercise)
+                .where(BreathingExercise.user_id == user_id)
+            )
+        return bool(found)
 
     # --- a slip told in words ---------------------------------------------------------------
 

@@ -141,6 +141,11 @@ class Step:
     def abuse(self) -> bool:
         return self.state.abuse
 
+    @property
+    def distance(self) -> str:
+        """no_contact or limited_contact: what the day count means (content.program)."""
+        return self.state.distance
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:

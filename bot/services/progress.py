@@ -22,7 +22,7 @@ from bot.db.models import Checkin, ContactEvent
 from bot.services.checkin import MILESTONES, CheckinService
 from bot.services.intake import local_today
 from bot.services.retry import retry_transient
-from content.program import Program, load_program
+from content.program import NO_CONTACT, Program, load_program
 
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.0, 120  # 1200 × 600 px
 MIN_SPAN_DAYS = 7  # a chart narrower than a week looks broken
@@ -72,6 +72,7 @@ class ProgressReport:
     slips: int
     checkins: int  # days with a mood
     chart: ChartData
+    distance: str = NO_CONTACT  # what the day count means (content.program.distance_for)
 
 
 def stretches_and_milestones(
@@ -246,4 +247,5 @@ class ProgressService:
             slips=profile.slips,
             checkins=len(moods),
             chart=ChartData(start, today, moods, stretches, slips, milestones),
+            distance=streak.distance,
         )

@@ -11,7 +11,8 @@ from tests.e2e.test_command_line import INTAKE, run_bot
 
 
 def no_contact_days(out: str) -> int:
-    match = re.search(r"No contact: (\d+) days now", out)
+    """The day count /progress shows (the intake shares kids: limited contact)."""
+    match = re.search(r"Limited contact: (\d+) days in a row", out)
     assert match, out
     return int(match.group(1))
 
@@ -44,3 +45,16 @@ def test_a_date_that_cannot_be_read_is_refused_with_usage(tmp_path):
     result = run_bot(tmp_path, "chat", "--date", "next tuesday")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_forty_days_later_the_days_check_in_comes_first_and_the_step_has_moved_on(tmp_path):
+    first = run_bot(tmp_path, "chat", stdin="\n".join(INTAKE) + "\n")
+    assert first.returncode == 0, first.stderr
+    later = run_bot(tmp_path, "chat", "--days-later", "40", stdin="/progress\n")
+    assert later.returncode == 0, later.stderr
+    before_typing = later.stdout.split("you> ")[0]
+    assert "Daily check-in · limited contact, day" in before_typing
+    step = re.search(r"Step: (.+) · day (\d+) of your plan", later.stdout)
+    assert step, later.stdout
+    assert step.group(1) != "Stop chasing"  # a three-day first step, long done
+    assert "since you last looked" in later.stdout

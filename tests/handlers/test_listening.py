@@ -3,6 +3,8 @@ changes with a same-day undo, and questions about their own program."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from bot.db.models import JournalEntry
@@ -41,13 +43,20 @@ def message_with(person: Person, label: str) -> dict:
 
 
 async def run_scheduled(person: Person) -> list[str]:
-    """Run every job the bot scheduled (in time order), as the job queue would; nothing sleeps."""
+    """Run the breathing jobs the bot timed, in time order, moving the clock to each one's due
+    time as the job queue would; nothing sleeps."""
     sent = []
-    jobs = [j for j in person.app.job_queue.jobs() if (j.name or "").startswith("breathe:")]
-    for job in sorted(jobs, key=lambda j: int(j.name.rsplit(":", 1)[1])):
+    for _ in range(20):
+        jobs = [j for j in person.app.job_queue.jobs() if (j.name or "").startswith("breathe:")]
+        if not jobs:
+            break
+        job = min(jobs, key=lambda j: float(j.name.rsplit(":", 1)[1]))
+        due = datetime.fromtimestamp(float(job.name.rsplit(":", 1)[1]), UTC)
+        if due > person.clock.now():
+            person.clock.set(due)
+        job.schedule_removal()
         before = len(person.transport.calls)
         await job.run(person.app)
-        job.schedule_removal()
         sent += [c.result.get("text", "") for c in person.transport.calls[before:]
                  if c.method == "sendMessage"]  # fmt: skip
     return sent

@@ -42,12 +42,7 @@ def first_message(situation: Situation) -> tuple[str, Advice]:
         days_note=days_note(verdict, book.headlines.values()),
         new_notes=verdict.sources_differ,
     )
-    text = verdict_text(
-        texts(),
-        advice,
-        their_message=situation.they_messaged != "none",
-        no_contact_headline=book.headlines["no-contact"],
-    )
+    text = verdict_text(texts(), advice, their_message=situation.they_messaged != "none")
     return text, advice
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.db.models import (
     Answer,
     Base,
+    BreathingExercise,
     Checkin,
     ContactEvent,
     JournalEntry,
@@ -58,6 +59,8 @@ async def fill_every_table(person: Person, user_id: int) -> None:
                            matched=["danger.threat"], categories=["threat"], flags=[]),
                 SafetyPlanPart(user_id=user_id, part="helpers", text="Sam, any time",
                                updated_at=now),
+                BreathingExercise(user_id=user_id, chat_id=user_id, step=1, due_at=now,
+                                  started_at=now),
             ]
         )  # fmt: skip
 

@@ -406,7 +406,7 @@ def test_sharing_kids_work_or_a_home_makes_logistics_logistics_only(thing):
     v = verdict(shared=[thing], reason_to_text="logistics", days_since_breakup=5)
     assert v.decision == "logistics_only"
     assert rules_of(v)[:2] == ["practical-matters-only", "limited-contact-when-you-share-life"]
-    assert v.days_left == 25
+    assert v.days_left is None  # limited contact has no countdown
 
 
 def test_sharing_a_life_shows_limited_contact_while_you_wait():
@@ -414,6 +414,8 @@ def test_sharing_a_life_shows_limited_contact_while_you_wait():
     assert v.decision == "wait"
     assert "limited-contact-when-you-share-life" in rules_of(v)
     assert "if-you-bump-into-them" not in rules_of(v)
+    assert v.days_left is None
+    assert "no contact" not in v.headline and "what you share" in v.headline
 
 
 def test_your_own_emergency_is_a_message_about_that_only():
