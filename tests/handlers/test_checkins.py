@@ -148,7 +148,7 @@ async def test_milestones_get_a_message_of_their_own_once(person, clock):
 async def test_the_end_of_the_chosen_period_is_marked_with_the_readiness_checklist(person, clock):
     await set_up(person, clock)
     await person.send("/settings")
-    await person.tap("No-contact length")
+    await person.tap("Days of distance")
     await person.tap("21 days")
     async with person.db.transaction() as session:
         profile = await session.get(Profile, person.user.id)

@@ -267,7 +267,7 @@ async def test_yes_i_sent_it_about_practical_things_they_share_keeps_the_streak(
     await person.tap("Yes, I sent it", message)
     assert person.buttons() == ["An emergency", "Practical stuff we share", "Something else"]
     reply = await person.tap("Practical stuff we share")
-    assert "doesn't break your no contact" in reply.text
+    assert "doesn't break your count" in reply.text
     profile = await profile_of(person)
     assert profile.slips == 0
     async with person.db.sessions() as session:
