@@ -218,12 +218,6 @@ async def test_the_persons_own_words_beside_the_exs_threat_still_get_crisis_care
     assert (await profile_of(person)).safety_hold
 
 
-async def test_the_persons_own_threat_to_the_ex_is_still_their_own_crisis(person):
-    await finish_intake(person)
-    reply = await person.send(EX_THREAT)
-    assert "not a crisis service" in reply.text and NOT_YOURS not in reply.text
-
-
 async def test_hitting_me_hard_too_after_the_exs_threat_asks_the_person_directly(person):
     await finish_intake(person)
     await person.send("he threatened suicide when I tried to leave")
@@ -288,12 +282,6 @@ async def test_under_18_tapped_in_the_intake_gets_a_light_note_and_youth_lines_f
     assert childline < samaritans and "trusted adult" in crisis
 
 
-async def test_an_adult_sees_the_usual_lines_with_no_youth_lines_first(person):
-    await finish_intake(person)
-    helplines = (await person.send("/helplines")).text
-    assert "Samaritans" in helplines and "Childline" not in helplines
-
-
 async def test_age_said_in_a_message_is_the_same_answer_as_the_question(person):
     await finish_intake(person)
     await person.send("I'm 15 and I want to text my ex")
@@ -303,8 +291,12 @@ async def test_age_said_in_a_message_is_the_same_answer_as_the_question(person):
     assert childline < samaritans
 
 
-async def test_the_age_can_be_changed_in_settings_and_is_in_the_export(person):
+async def test_the_age_can_be_changed_in_settings_is_in_the_export_and_forged_taps_change_nothing(
+    person,
+):
     await finish_intake(person)
+    helplines = (await person.send("/helplines")).text
+    assert "Samaritans" in helplines and "Childline" not in helplines  # no youth lines first
     await person.send("/settings")
     reply = await person.tap("Age (optional)")
     assert "not said" in reply.text
@@ -319,12 +311,6 @@ async def test_the_age_can_be_changed_in_settings_and_is_in_the_export(person):
     assert (await profile_of(person)).age_group == "unsaid"
     await person.send("/export")
     assert exported(person)["tables"]["profiles"][0]["age_group"] == "unsaid"
-
-
-async def test_a_forged_age_button_changes_nothing(person):
-    await finish_intake(person)
-    await person.send("/settings")
-    await person.tap("Age (optional)")
-    reply = await person.tap_data("safety:age:ancient")
+    reply = await person.tap_data("safety:age:ancient")  # a forged button
     assert reply.count("sendMessage") == 0  # no error reply, nothing saved
-    assert (await profile_of(person)).age_group is None
+    assert (await profile_of(person)).age_group == "unsaid"
