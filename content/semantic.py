@@ -185,7 +185,7 @@ def embed(text: str) -> np.ndarray | None:
 BLOCK_ROWS = 512
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Prototypes:
     """The labelled sentences' vectors (grouped by class) and the thresholds chosen for them."""
 
@@ -288,14 +288,29 @@ def judge(text: str, directory: Path = CONTENT_DIR) -> Judgement:
     """Scores for one message, and the risk whose threshold it reaches (danger first: its
     threshold is the stricter one). Raises `SemanticUnavailable` when the files are missing."""
     prototypes = load_prototypes(directory)
-    vector = embed(text) if isinstance(text, str) and text.strip() else None
-    if vector is None:
+    if not isinstance(text, str) or not text.strip():
         return Judgement(None, {risk: 0.0 for risk in RISK_CLASSES})
-    scores = prototypes.scores(vector)
+    scores = dict(_scores(text, prototypes))
     for risk in ("danger", "self_harm"):
         if scores[risk] >= prototypes.thresholds[risk]:
             return Judgement(risk, scores)
     return Judgement(None, scores)
+
+
+@lru_cache(maxsize=16)
+def _scores(text: str, prototypes: Prototypes) -> tuple[tuple[str, float], ...]:
+    """A message is often screened twice (by the handler and by the understanding step):
+    the second time costs nothing."""
+    vector = embed(text)
+    if vector is None:
+        return tuple((risk, 0.0) for risk in RISK_CLASSES)
+    return tuple(prototypes.scores(vector).items())
+
+
+def clear_caches() -> None:
+    """Forget the recent messages' encodings and scores (the bench measures without them)."""
+    embed.cache_clear()
+    _scores.cache_clear()
 
 
 # --- Building the store --------------------------------------------------------------------------
