@@ -307,6 +307,19 @@ def _scores(text: str, prototypes: Prototypes) -> tuple[tuple[str, float], ...]:
     return tuple(prototypes.scores(vector).items())
 
 
+def warm(directory: Path = CONTENT_DIR) -> bool:
+    """Load the encoder and the store now (at start-up: reading the model takes a second or
+    two, which the first message should not wait for). False, with a warning, when they cannot
+    be read; the screen then goes on with the patterns alone."""
+    try:
+        load_encoder()
+        load_prototypes(directory)
+    except SemanticUnavailable as exc:
+        log.warning("semantic layer unavailable: %s", exc)
+        return False
+    return True
+
+
 def clear_caches() -> None:
     """Forget the recent messages' encodings and scores (the bench measures without them)."""
     embed.cache_clear()

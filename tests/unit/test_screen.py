@@ -1122,3 +1122,9 @@ def test_the_same_categories_over_two_messages_add_up_to_act():
     assert (combined.risk, combined.level) == ("self_harm", "act")
     assert set(combined.categories) == {"hopelessness", "burden", "farewell"}
     assert combine(second, [first, SAFE]).level == "ask"
+
+
+def test_the_semantic_layer_is_loaded_at_start_up_and_a_missing_store_only_warns(tmp_path, caplog):
+    assert semantic.warm() is True
+    assert semantic.warm(tmp_path) is False
+    assert "semantic layer unavailable" in caplog.text
