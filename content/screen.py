@@ -808,6 +808,10 @@ def screen_normalised(
 
 # The ids and category a result from the semantic layer carries.
 SEMANTIC_IDS = {"self_harm": "semantic.self_harm", "danger": "semantic.danger"}
+# What the layer may raise on its own: self-harm, to the direct question, which costs little
+# when it is wrong. Danger's reply switches reconnection off for good, so a near neighbour is
+# not enough for it; the layer's danger score is still measured (bench/screen.py --figures).
+SEMANTIC_RAISES = ("self_harm",)
 SEMANTIC_CATEGORY = "semantic"
 
 
@@ -819,13 +823,13 @@ def _warn_semantic_unavailable(directory: Path) -> None:
 
 def semantic_stage(result: ScreenResult, text: Any, directory: Path = CONTENT_DIR) -> ScreenResult:
     """The pattern result, or, when it found no risk and no statement of safety, what the
-    semantic layer finds: self-harm is asked about, danger gets its reply."""
+    semantic layer finds: self-harm is asked about."""
     if result.flagged or result.safe or not isinstance(text, str):
         return result
     from content import semantic  # numpy and the model files only when a message needs them
 
     try:
-        found = semantic.judge(text, directory).risk
+        found = semantic.judge(text, directory, SEMANTIC_RAISES).risk
     except semantic.SemanticUnavailable:
         _warn_semantic_unavailable(directory)
         return result
@@ -833,9 +837,9 @@ def semantic_stage(result: ScreenResult, text: Any, directory: Path = CONTENT_DI
         return result
     return dataclasses.replace(
         result,
-        risk=POSSIBLE_SELF_HARM if found == "self_harm" else "danger",
+        risk=POSSIBLE_SELF_HARM,
         matched=(SEMANTIC_IDS[found],),
-        level=ASK if found == "self_harm" else ACT,
+        level=ASK,
         categories=(SEMANTIC_CATEGORY,),
     )
 

@@ -284,14 +284,19 @@ class Judgement:
     scores: dict[str, float]
 
 
-def judge(text: str, directory: Path = CONTENT_DIR) -> Judgement:
-    """Scores for one message, and the risk whose threshold it reaches (danger first: its
-    threshold is the stricter one). Raises `SemanticUnavailable` when the files are missing."""
+def judge(
+    text: str,
+    directory: Path = CONTENT_DIR,
+    risks: tuple[str, ...] = ("danger", "self_harm"),
+) -> Judgement:
+    """Scores for one message, and the first of `risks` whose threshold it reaches (danger
+    first by default: its threshold is the stricter one). Raises `SemanticUnavailable` when the
+    files are missing."""
     prototypes = load_prototypes(directory)
     if not isinstance(text, str) or not text.strip():
         return Judgement(None, {risk: 0.0 for risk in RISK_CLASSES})
     scores = dict(_scores(text, prototypes))
-    for risk in ("danger", "self_harm"):
+    for risk in risks:
         if scores[risk] >= prototypes.thresholds[risk]:
             return Judgement(risk, scores)
     return Judgement(None, scores)
