@@ -2,10 +2,12 @@
 
     python bench/screen.py             # {"screen_cpu_ms": ..., "screen_per_s": ...}
     python bench/screen.py --figures   # recall and false alarms per set and category (SAFETY.md)
+    python bench/screen.py --figures --patterns-only   # the same without the semantic layer
 
 Cost: the mix looks like real traffic: the labelled risk and safe sentences, and one longer
 everyday message for every two of them. `screen_cpu_ms` is process CPU time per message on one
-thread (mean), `screen_per_s` is messages screened per second of wall time.
+thread (mean), `screen_per_s` is messages screened per second of wall time. Both include the
+semantic layer (content/semantic.py), loaded before the clock starts.
 
 Quality: `measure_sets()` reads tests/unit/fixtures/screen_*.{tsv,txt}. A risk sentence is
 caught when the screen flags it with a risk of its family: self_harm and possible_self_harm
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from content.screen import load_patterns, screen  # noqa: E402
+from content.semantic import clear_caches, load_encoder, load_prototypes  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "unit" / "fixtures"
 RISK_SETS = (
@@ -45,6 +48,10 @@ SAFE_SETS = (
     "screen_safe_fresh2.txt",
     "screen_safe_probe3.txt",
 )
+# The fourth look: held out from the tuning of the patterns and the semantic layer alike, so its
+# figures are measured, reported and floored in the tests, never tuned on.
+LOOK4_RISK = "screen_risk_look4.tsv"
+LOOK4_SAFE = "screen_safe_look4.txt"
 # Everyday breakup talk: a snapshot of every non-crisis message of the understanding sets, plus
 # those sets themselves when they are in the repository (labels other than crisis and danger).
 EVERYDAY_SET = "screen_safe_everyday.txt"
@@ -91,10 +98,10 @@ def everyday_sentences() -> list[str]:
     return list(dict.fromkeys(texts))
 
 
-def measure_everyday() -> dict[str, object]:
+def measure_everyday(*, use_semantic: bool = True) -> dict[str, object]:
     """How many everyday messages are flagged at all, and how many at level act."""
     texts = everyday_sentences()
-    results = [(text, screen(text)) for text in texts]
+    results = [(text, screen(text, use_semantic=use_semantic)) for text in texts]
     flagged = [text for text, r in results if r.flagged]
     acted = [text for text, r in results if r.level == "act"]
     return {
@@ -149,12 +156,14 @@ def _add(table: dict[str, tuple[int, int]], key: str, hit: bool) -> None:
     table[key] = (got + hit, n + 1)
 
 
-def measure_sets(risk_sets: Iterable[str], safe_sets: Iterable[str]) -> SetFigures:
+def measure_sets(
+    risk_sets: Iterable[str], safe_sets: Iterable[str], *, use_semantic: bool = True
+) -> SetFigures:
     figures = SetFigures()
     agree = total = 0
     for name in risk_sets:
         for expected, level, text in risk_sentences(name):
-            result = screen(text)
+            result = screen(text, use_semantic=use_semantic)
             hit = caught(expected, result.risk)
             _add(figures.recall, family(expected), hit)
             total += 1
@@ -168,19 +177,19 @@ def measure_sets(risk_sets: Iterable[str], safe_sets: Iterable[str]) -> SetFigur
     for name in safe_sets:
         for text in safe_sentences(name):
             n += 1
-            if screen(text).flagged:
+            if screen(text, use_semantic=use_semantic).flagged:
                 alarms += 1
                 figures.alarms.append(text)
     figures.false_alarms = (alarms, n)
     return figures
 
 
-def category_counts(risk_sets: Iterable[str]) -> dict[str, int]:
+def category_counts(risk_sets: Iterable[str], *, use_semantic: bool = True) -> dict[str, int]:
     """How many risk sentences the screen puts in each category (a sentence may have several)."""
     counts: dict[str, int] = {}
     for name in risk_sets:
         for _, _, text in risk_sentences(name):
-            for category in screen(text).categories:
+            for category in screen(text, use_semantic=use_semantic).categories:
                 counts[category] = counts.get(category, 0) + 1
     return dict(sorted(counts.items()))
 
@@ -198,6 +207,8 @@ def _traffic() -> list[str]:
 def measure(seconds: float = 2.0) -> dict[str, float]:
     """CPU milliseconds per message (one thread) and messages per second."""
     load_patterns()
+    load_encoder()
+    load_prototypes()
     messages = _traffic()
     for text in messages:  # warm up
         screen(text)
@@ -206,6 +217,8 @@ def measure(seconds: float = 2.0) -> dict[str, float]:
     cpu = time.process_time()
     while time.perf_counter() - wall < seconds:
         for text in messages:
+            # Every message is new to the semantic layer, as in real traffic (the mix repeats).
+            clear_caches()
             screen(text)
         done += len(messages)
     cpu_s = time.process_time() - cpu
@@ -218,16 +231,24 @@ def measure(seconds: float = 2.0) -> dict[str, float]:
 
 def main(argv: list[str]) -> None:
     if "--figures" in argv:
+        semantic = "--patterns-only" not in argv
+
+        def sets(risk: Iterable[str], safe: Iterable[str]) -> dict[str, object]:
+            return measure_sets(risk, safe, use_semantic=semantic).as_dict()
+
+        everyday = measure_everyday(use_semantic=semantic)
         report = {
-            "development": measure_sets(RISK_SETS[:1], SAFE_SETS[:1]).as_dict(),
-            "held_out_1": measure_sets(RISK_SETS[1:2], SAFE_SETS[1:2]).as_dict(),
-            "held_out_2": measure_sets(RISK_SETS[2:3], SAFE_SETS[2:3]).as_dict(),
-            "fresh": measure_sets(RISK_SETS[3:4], SAFE_SETS[3:4]).as_dict(),
-            "fresh_2": measure_sets(RISK_SETS[4:5], SAFE_SETS[4:5]).as_dict(),
-            "probe_3": measure_sets(RISK_SETS[5:6], SAFE_SETS[5:6]).as_dict(),
-            "all": measure_sets(RISK_SETS, SAFE_SETS).as_dict(),
-            "everyday": {k: v for k, v in measure_everyday().items() if not k.endswith("_texts")},
-            "categories": category_counts(RISK_SETS),
+            "semantic_layer": semantic,
+            "development": sets(RISK_SETS[:1], SAFE_SETS[:1]),
+            "held_out_1": sets(RISK_SETS[1:2], SAFE_SETS[1:2]),
+            "held_out_2": sets(RISK_SETS[2:3], SAFE_SETS[2:3]),
+            "fresh": sets(RISK_SETS[3:4], SAFE_SETS[3:4]),
+            "fresh_2": sets(RISK_SETS[4:5], SAFE_SETS[4:5]),
+            "probe_3": sets(RISK_SETS[5:6], SAFE_SETS[5:6]),
+            "all": sets(RISK_SETS, SAFE_SETS),
+            "look_4": sets([LOOK4_RISK], [LOOK4_SAFE]),
+            "everyday": {k: v for k, v in everyday.items() if not k.endswith("_texts")},
+            "categories": category_counts(RISK_SETS, use_semantic=semantic),
         }
         print(json.dumps(report, indent=2))
         return

@@ -47,5 +47,8 @@ def check_all_content() -> Content:
     load_patterns()
     load_cues()
     load_shorthand()
+    from content import semantic  # here, so `python -m content.semantic` runs it only once
+
+    semantic.warm()
     load_helplines()
     return content

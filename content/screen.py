@@ -43,8 +43,15 @@ How a message is matched:
    counts once, guards (jokes, games, work, the breakup as the thing that ends) subtract, and
    a first-person message whose groups add up to the threshold goes to "ask", never "act".
 
-`combine(current, recent)` then looks at the person's last half hour: signals that add up
-escalate an "ask" to "act"; a later "I'm safe" clears what came before it.
+6. When neither stage found a risk (and the person did not say they are safe), the semantic
+   layer (content/semantic.py) compares the message with labelled sentences in a static
+   embedding: near enough to self-harm sentences, it is asked about ("ask"); near enough to
+   danger sentences (a stricter threshold), it gets danger's reply ("act"). If the model files
+   are missing the screen goes on with the patterns alone.
+
+`combine(current, recent)` then looks at the person's last half hour: signals from several
+messages add up and escalate an "ask" to "act"; one message's level is its own; a later
+"I'm safe" clears what came before it.
 
 `screen(text)` never raises: any input (empty, huge, emoji, RTL, control characters,
 not even a string) gives a `ScreenResult`.
@@ -799,11 +806,50 @@ def screen_normalised(
     return result
 
 
-def screen(text: str, *, directory: Path = CONTENT_DIR) -> ScreenResult:
+# The ids and category a result from the semantic layer carries.
+SEMANTIC_IDS = {"self_harm": "semantic.self_harm", "danger": "semantic.danger"}
+# What the layer may raise on its own: self-harm, to the direct question, which costs little
+# when it is wrong. Danger's reply switches reconnection off for good, so a near neighbour is
+# not enough for it; the layer's danger score is still measured (bench/screen.py --figures).
+SEMANTIC_RAISES = ("self_harm",)
+SEMANTIC_CATEGORY = "semantic"
+
+
+@cache
+def _warn_semantic_unavailable(directory: Path) -> None:
+    """Said once per content directory, not for every message."""
+    log.warning("semantic layer unavailable; screening with the patterns only")
+
+
+def semantic_stage(result: ScreenResult, text: Any, directory: Path = CONTENT_DIR) -> ScreenResult:
+    """The pattern result, or, when it found no risk and no statement of safety, what the
+    semantic layer finds: self-harm is asked about."""
+    if result.flagged or result.safe or not isinstance(text, str):
+        return result
+    from content import semantic  # numpy and the model files only when a message needs them
+
+    try:
+        found = semantic.judge(text, directory, SEMANTIC_RAISES).risk
+    except semantic.SemanticUnavailable:
+        _warn_semantic_unavailable(directory)
+        return result
+    if found is None:
+        return result
+    return dataclasses.replace(
+        result,
+        risk=POSSIBLE_SELF_HARM,
+        matched=(SEMANTIC_IDS[found],),
+        level=ASK,
+        categories=(SEMANTIC_CATEGORY,),
+    )
+
+
+def screen(text: str, *, directory: Path = CONTENT_DIR, use_semantic: bool = True) -> ScreenResult:
     """Screen one free-text message. Never raises.
 
     A broken patterns file is a start-up error (call `load_patterns()` at boot to surface
     it); if it still happens here it is logged and the message is treated as unflagged.
+    `use_semantic=False` gives the patterns' decision alone (for measuring the layers apart).
     """
     try:
         patterns = load_patterns(directory)
@@ -816,7 +862,8 @@ def screen(text: str, *, directory: Path = CONTENT_DIR) -> ScreenResult:
         log.exception("risk cues could not be loaded; screening with the patterns only")
         cues = None
     try:
-        return screen_normalised(expand(normalise(text), directory), patterns, cues)
+        result = screen_normalised(expand(normalise(text), directory), patterns, cues)
+        return semantic_stage(result, text, directory) if use_semantic else result
     except Exception:  # defensive: a screen must never take the conversation down
         log.error("screening failed; retrying on the plain lower-cased text")
     try:
@@ -831,9 +878,11 @@ def screen(text: str, *, directory: Path = CONTENT_DIR) -> ScreenResult:
 
 # How far back the caller should look when it collects `recent` (the caller stores the results).
 CONTEXT_WINDOW_MINUTES = 30
-# Self-harm signals that, seen together in the window, make a clear signal (the bot's own rule:
-# two ambiguous signals in half an hour, or three different self-harm categories, are no
-# longer ambiguous; a clinician would not wait for a third).
+# Self-harm signals from several messages that, seen together in the window, make a clear
+# signal (the bot's own rule: two ambiguous signals in half an hour, or three different
+# self-harm categories over two messages or more, are no longer ambiguous; a clinician would
+# not wait for a third). One message's own categories never add up on their own: its level is
+# its patterns' decision.
 ASK_SIGNALS_TO_ACT = 2
 CATEGORIES_TO_ACT = 3
 ADDED_UP = "context.added_up"
@@ -849,11 +898,12 @@ def combine(current: ScreenResult, recent: Sequence[ScreenResult]) -> ScreenResu
     * A clear signal ("act") or a message with no self-harm signal is returned as it is.
     * Anything up to and including the person's last "I'm safe" is set aside: a signal
       followed by a clear "I'm safe" does not add up with what comes after.
-    * An ambiguous self-harm signal ("ask") becomes "act" when, counting the current one,
-      the window holds a clear self-harm signal, or `ASK_SIGNALS_TO_ACT` ambiguous ones, or
-      `CATEGORIES_TO_ACT` different self-harm categories (hopelessness + burden + a
-      farewell). The escalated result lists every category seen and adds `ADDED_UP` to
-      `matched`.
+    * An ambiguous self-harm signal ("ask") becomes "act" when an earlier message in the
+      window adds to it: counting the current one, the window holds a clear self-harm signal,
+      or `ASK_SIGNALS_TO_ACT` ambiguous ones, or `CATEGORIES_TO_ACT` different self-harm
+      categories (hopelessness + burden + a farewell) from two messages or more. The current
+      message alone never escalates, however many categories it matched. The escalated
+      result lists every category seen and adds `ADDED_UP` to `matched`.
     """
     if current.level != ASK or current.risk != POSSIBLE_SELF_HARM:
         return current
@@ -863,6 +913,8 @@ def combine(current: ScreenResult, recent: Sequence[ScreenResult]) -> ScreenResu
             window.clear()
         elif result.self_harm:
             window.append(result)
+    if not window:
+        return current
     window.append(current)
     asks = sum(r.level == ASK for r in window)
     acts = sum(r.level == ACT for r in window)

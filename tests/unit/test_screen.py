@@ -8,9 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.screen import (
+    LOOK4_RISK,
+    LOOK4_SAFE,
     RISK_SETS,
     SAFE_SETS,
     everyday_sentences,
@@ -18,6 +21,7 @@ from bench.screen import (
     risk_sentences,
     safe_sentences,
 )
+from content import semantic
 from content.loader import ContentError
 from content.screen import (
     ADDED_UP,
@@ -25,6 +29,8 @@ from content.screen import (
     CUE_ID,
     MAX_CHARS,
     SAFE,
+    SEMANTIC_CATEGORY,
+    SEMANTIC_IDS,
     ScreenResult,
     combine,
     expand,
@@ -952,3 +958,163 @@ def test_words_that_only_look_like_the_new_signals_stay_unflagged(text):
 def test_a_relapse_of_something_unnamed_is_asked_about_not_acted_on():
     result = screen("i relapsed after 3 weeks clean")
     assert (result.risk, result.level) == ("possible_self_harm", "ask")
+
+
+# --- The semantic layer ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i keep wishing i could just stop existing",
+        "id rather not be alive",
+        "i feel like ending it",
+    ],
+)
+def test_self_harm_the_patterns_miss_is_asked_about_by_the_semantic_layer(text):
+    assert not screen(text, use_semantic=False).flagged
+    result = screen(text)
+    assert (result.risk, result.level) == ("possible_self_harm", "ask")
+    assert result.matched == (SEMANTIC_IDS["self_harm"],)
+    assert result.categories == (SEMANTIC_CATEGORY,)
+
+
+def test_the_semantic_layer_scores_danger_but_never_gives_dangers_reply_on_its_own():
+    # Danger's reply switches reconnection off for good; a near neighbour is not enough for it.
+    text = "she said she'll make me disappear"
+    assert semantic.judge(text).risk == "danger"
+    assert not screen(text, use_semantic=False).flagged
+    assert screen(text).risk != "danger"
+
+
+def test_the_patterns_decide_first_and_a_stated_safety_keeps_the_semantic_layer_quiet():
+    clear = "i want to kill myself"
+    assert screen(clear) == screen(clear, use_semantic=False)
+    safe_words = "i'm safe, i'm not suicidal, i just keep wishing i could stop existing for a day"
+    assert screen(safe_words, use_semantic=False).safe
+    assert not screen(safe_words).flagged
+
+
+def test_the_semantic_layer_leaves_everyday_talk_alone():
+    for text in ("he texted me today", "should i text her back?", "i miss him so much"):
+        assert not screen(text).flagged
+
+
+def test_without_its_store_the_screen_goes_on_with_the_patterns_and_logs_no_text(tmp_path, caplog):
+    for name in ("risk_patterns.yaml", "risk_cues.yaml", "risk_shorthand.yaml"):
+        (tmp_path / name).write_text(
+            (REPO / "content" / name).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    assert screen("i want to die", directory=tmp_path).level == "act"
+    assert not screen("id rather not be alive", directory=tmp_path).flagged
+    assert "semantic layer unavailable" in caplog.text
+    assert "alive" not in caplog.text and "want to die" not in caplog.text
+    with pytest.raises(semantic.SemanticUnavailable):
+        semantic.judge("anything", tmp_path)
+
+
+def test_the_model_is_read_from_the_installed_wheel_offline_without_importing_the_package():
+    script = (
+        "import logging, sys, socket\n"
+        "def no_network(*a, **k): raise OSError('no network in this test')\n"
+        "socket.socket.connect = no_network\n"
+        "from content import semantic\n"
+        "semantic.load_encoder.cache_clear()\n"
+        "j = semantic.judge('id rather not be alive')\n"
+        "assert j.risk == 'self_harm', j\n"
+        "assert 'wordllama' not in sys.modules\n"
+        "assert logging.getLogger().handlers == []\n"
+        "print('ok')\n"
+    )
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_the_stored_sentences_match_the_training_sets_and_leave_out_the_fourth_look():
+    assert semantic.TRAINING_RISK_SETS == RISK_SETS
+    assert semantic.TRAINING_SAFE_SETS == SAFE_SETS
+    assert LOOK4_RISK not in RISK_SETS and LOOK4_SAFE not in SAFE_SETS
+    fixtures = REPO / "tests" / "unit" / "fixtures"
+    groups = semantic.training_groups(fixtures)
+    everyday = semantic.everyday_texts(fixtures)
+    store = semantic.load_prototypes()
+    # Edit a set without `python -m content.semantic --build` and this fails.
+    assert store.sources == semantic.sources_digest(groups, everyday)
+    labels = [c for g in groups for _, c in g] + [semantic.SAFE] * len(everyday)
+    assert len(store.labels) == len(labels)
+    for c in (semantic.SAFE, semantic.SELF_HARM, semantic.DANGER):
+        assert int((store.labels == c).sum()) == labels.count(c)
+    assert store.vectors.shape[1] == semantic.load_encoder().dimensions == semantic.DIMENSIONS
+    assert 0 < store.thresholds["self_harm"] < 1 and 0 < store.thresholds["danger"] < 1
+
+
+def test_a_stored_sentence_is_its_own_nearest_neighbour():
+    fixtures = REPO / "tests" / "unit" / "fixtures"
+    store = semantic.load_prototypes()
+    for text, label in semantic.training_groups(fixtures)[0][::40]:
+        vector = semantic.load_encoder().encode(text)
+        sims = store.similarities(vector)
+        best = int(np.argmax(sims))
+        assert sims[best] > 0.99
+        assert store.labels[best] == label
+
+
+def test_folding_for_the_encoder_keeps_double_letters_and_drops_stretching():
+    assert semantic.fold("I  WANT to  diiiie\u200b") == "i want to die"
+    assert semantic.fold("sleeping pills, kill") == "sleeping pills, kill"
+    assert semantic.fold("don\u2019t\x00go") == "don't go"
+
+
+# --- The fourth look: held out, its first figures are the floor -----------------------------------
+
+
+def test_the_fourth_look_holds_at_least_its_first_figures():
+    figures = measure_sets([LOOK4_RISK], [LOOK4_SAFE])
+    assert len(risk_sentences(LOOK4_RISK)) >= 120 and len(safe_sentences(LOOK4_SAFE)) >= 120
+    assert figures.recall["self_harm"][0] >= 41, figures.missed
+    assert figures.recall["danger"][0] >= 24, figures.missed
+    assert figures.false_alarms[0] <= 14, figures.alarms
+
+
+# --- Context: one message's level is its own ----------------------------------------------------
+
+
+def test_one_message_naming_three_self_harm_categories_is_not_escalated_on_its_own():
+    one = ScreenResult(
+        risk="possible_self_harm",
+        matched=("a", "b", "c"),
+        level="ask",
+        categories=("hopelessness", "burden", "farewell"),
+    )
+    assert combine(one, []) is one
+
+
+def test_the_same_categories_over_two_messages_add_up_to_act():
+    first = ScreenResult(
+        risk="possible_self_harm", matched=("a",), level="ask", categories=("hopelessness",)
+    )
+    second = ScreenResult(
+        risk="possible_self_harm",
+        matched=("b", "c"),
+        level="ask",
+        categories=("burden", "farewell"),
+    )
+    combined = combine(second, [first])
+    assert (combined.risk, combined.level) == ("self_harm", "act")
+    assert set(combined.categories) == {"hopelessness", "burden", "farewell"}
+    assert combine(second, [first, SAFE]).level == "ask"
+
+
+def test_the_semantic_layer_is_loaded_at_start_up_and_a_missing_store_only_warns(tmp_path, caplog):
+    assert semantic.warm() is True
+    assert semantic.warm(tmp_path) is False
+    assert "semantic layer unavailable" in caplog.text
