@@ -168,6 +168,7 @@ ASK_AGAIN: dict[str, Callable[[Update, CoachContext, Expected, str], Awaitable[b
     "advice": advice.ask_again,
     "journal": journal.ask_again,
     "settings": settings.ask_again,
+    "listen": listening.ask_again,
 }
 
 # An understood intent (content/understand.py names them) → the feature that answers it.

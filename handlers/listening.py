@@ -137,9 +137,27 @@ async def _outpouring(
         return
     # Kept only in the awaited answer's data until they tap; then it becomes a journal entry.
     await context.services.conversation.expect(_uid(update), SAVE, {"text": _text(update)})
-    save = keyboard([[button(texts.render("listen.buttons.save_journal"), AREA, "save"),
+    await reply(update, context, texts.render(answer.save_offer_id), _save_markup(context))
+
+
+def _save_markup(context: CoachContext) -> InlineKeyboardMarkup:
+    texts = context.texts
+    return keyboard([[button(texts.render("listen.buttons.save_journal"), AREA, "save"),
                       button(texts.render("listen.buttons.not_now"), AREA, "nosave")]])  # fmt: skip
-    await reply(update, context, texts.render(answer.save_offer_id), save)
+
+
+async def ask_again(update: Update, context: CoachContext, expected: Expected, lead: str) -> bool:
+    """After care: the offer to keep a long message in the journal, or the question how they
+    feel after breathing, asked again. Returns whether it did."""
+    texts = context.texts
+    if expected.key == SAVE:
+        text = texts.render("listen.long.save_again")
+        await reply(update, context, f"{lead}\n\n{text}", _save_markup(context))
+        return True
+    if expected.key == FEELING:
+        await reply(update, context, f"{lead}\n\n{texts.render('breathe.feel_again')}")
+        return True
+    return False
 
 
 async def _save_tap(update: Update, context: CoachContext, keep: bool) -> None:

@@ -314,3 +314,18 @@ async def test_the_age_can_be_changed_in_settings_is_in_the_export_and_forged_ta
     reply = await person.tap_data("safety:age:ancient")  # a forged button
     assert reply.count("sendMessage") == 0  # no error reply, nothing saved
     assert (await profile_of(person)).age_group == "unsaid"
+
+
+async def test_after_a_crisis_while_a_long_message_waits_to_be_saved_one_tap_offers_it_again(
+    person,
+):
+    await finish_intake(person)
+    await person.send(" ".join(["I keep thinking about the night it ended and I miss him."] * 40))
+    assert "Save it to my journal" in person.buttons()
+    await person.send(CRISIS)
+    await safe_again(person)
+    reply = await person.tap(CARRY_ON)
+    assert "Here's where we were" in reply.text
+    assert "Would you still like it kept in your journal?" in reply.text
+    reply = await person.tap("Save it to my journal")
+    assert "Saved to your journal" in reply.text
