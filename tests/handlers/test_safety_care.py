@@ -329,3 +329,11 @@ async def test_after_a_crisis_while_a_long_message_waits_to_be_saved_one_tap_off
     assert "Would you still like it kept in your journal?" in reply.text
     reply = await person.tap("Save it to my journal")
     assert "Saved to your journal" in reply.text
+
+
+async def test_a_pasted_message_threatening_to_kill_the_person_gets_dangers_reply(person):
+    await finish_intake(person)
+    await walk(person, "No", "I miss them", "Sad", "No")
+    await person.tap("They texted me")
+    reply = await person.send("I will kill you if you leave me")
+    assert "immediate danger" in reply.text and NOT_YOURS not in reply.text

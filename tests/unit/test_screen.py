@@ -1118,3 +1118,35 @@ def test_the_semantic_layer_is_loaded_at_start_up_and_a_missing_store_only_warns
     assert semantic.warm() is True
     assert semantic.warm(tmp_path) is False
     assert "semantic layer unavailable" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will kill you if you leave",
+        "im coming to ur place to make u pay",
+        "i know where you live and i'm coming over tonight",
+        "you're dead when I find you",
+        "better watch your back",
+        "you'll regret the day you left me",
+        "nobody will ever find your body",
+        "I'm gonna break your legs",
+    ],
+)
+def test_a_threat_spoken_to_the_reader_as_in_a_message_passed_on_is_danger(text):
+    assert (screen(text).risk, screen(text).level) == ("danger", "act")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you're dead to me",
+        "I could kill you for eating my fries",
+        "gonna end you at chess tonight lol",
+        "they make you pay for parking now",
+        "I'd never hurt you, you know that",
+        "kill you with kindness, that's my plan",
+    ],
+)
+def test_everyday_words_to_the_reader_that_sound_violent_are_not_threats(text):
+    assert screen(text).risk != "danger"
