@@ -337,3 +337,10 @@ async def test_a_pasted_message_threatening_to_kill_the_person_gets_dangers_repl
     await person.tap("They texted me")
     reply = await person.send("I will kill you if you leave me")
     assert "immediate danger" in reply.text and NOT_YOURS not in reply.text
+
+
+async def test_the_ex_talking_of_ending_their_life_told_in_free_text_gets_care_for_them(person):
+    await finish_intake(person)
+    reply = await person.send("my ex keeps saying he'll kill himself")
+    assert NOT_YOURS in reply.text
+    assert "Are you thinking about ending your life?" not in reply.text

@@ -1150,3 +1150,29 @@ def test_a_threat_spoken_to_the_reader_as_in_a_message_passed_on_is_danger(text)
 )
 def test_everyday_words_to_the_reader_that_sound_violent_are_not_threats(text):
     assert screen(text).risk != "danger"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my ex says he wants to die",
+        "he keeps saying he'll kill himself",
+        "she's talking about ending her life",
+        "my gf texted that she wants to overdose",
+    ],
+)
+def test_someone_elses_talk_of_ending_their_life_is_flagged_for_the_handlers_to_place(text):
+    result = screen(text)
+    assert result.self_harm and "self_harm.reported_other" in result.matched
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she said she'd rather die than admit she was wrong",
+        "he said he wants to die of embarrassment lol",
+        "he'll kill himself laughing at this",
+    ],
+)
+def test_someone_elses_figure_of_speech_about_dying_is_not_flagged(text):
+    assert not screen(text).flagged
