@@ -19,18 +19,21 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
 from tests.e2e.harness import (
+    CITY_ZONES,
     WAIT_S,
     BotProcess,
     Emulator,
     Person,
+    daytime_city,
     in_ci,
     intake_until_the_hour,
     wait_until,
@@ -117,8 +120,9 @@ def replicas(
 def intake(person: Person) -> None:
     """The whole intake; the check-in hour about twelve hours away, so the regular check-in
     stays out of the test."""
-    intake_until_the_hour(person)
-    hour = (datetime.now(UTC).hour + 12) % 24
+    city = daytime_city()  # /shouldi below must not meet the late-night rule
+    intake_until_the_hour(person, city)
+    hour = (datetime.now(ZoneInfo(CITY_ZONES[city])).hour + 12) % 24
     person.send(f"{hour:02d}:00", expect="Send /plan any time")
 
 
