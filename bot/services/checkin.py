@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from types import SimpleNamespace
 
 from sqlalchemy import (
     Select,
+    and_,
+    bindparam,
     func,
     literal_column,
     select,
@@ -21,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
-from bot.db.models import Checkin, ContactEvent, Profile, RiskyDay, Urge, User
-from bot.services.paths import PathChoices, read_choices
+from bot.db.models import Answer, Checkin, ContactEvent, Profile, RiskyDay, Urge, User
+from bot.services.paths import PATH_FORM, PathChoices, choices_from, read_choices
 from bot.services.retry import retry_transient
 from bot.services.timing import CATCH_UP, due_at, local_date_of, local_hour_of, next_due
 from content.advice import RASH_REPAIR_LAST_DAY
@@ -48,6 +51,40 @@ URGE_CHOICES = ("none", "some", "strong")
 MAX_HARD_DATES = 10
 # Once the person has reached out on purpose, contact is the plan, not a slip.
 RECONNECTING_PHASES = frozenset({"reach_out", "rebuild", "the_talk", "relationship"})
+
+# The answers that only fill in the check-in's own row (see CheckinService._answer_quick): no
+# contact event, no urge to record. Every other answer takes the full path.
+_QUICK_CONTACT = ("none", "me")
+# Everything an answer on the quick path reads, in one statement: the check-in, the columns of
+# its owner's profile that the view and the milestone use, and the person's path choices (one
+# row per choice; one row with no choice when none is made). Built once: its compiled form is
+# reused.
+_CHECKIN_COLUMNS = ("id", "kind", "local_date", "contact", "contact_topic", "mood", "urge",
+                    "answered_at")  # fmt: skip
+_PROFILE_COLUMNS = ("user_id", "ex_name", "phase", "breakup_on", "no_contact_started_on",
+                    "no_contact_banked_days", "slips", "no_contact_days", "last_milestone_day",
+                    "shares_kids", "shares_work", "shares_home")  # fmt: skip
+_QUICK_READ = (
+    select(
+        *(Checkin.__table__.c[name] for name in _CHECKIN_COLUMNS),
+        *(Profile.__table__.c[name].label(f"p_{name}") for name in _PROFILE_COLUMNS),
+        Answer.__table__.c.item.label("choice"),
+        Answer.__table__.c.value.label("choice_value"),
+    )
+    .select_from(Checkin.__table__)
+    .join(Profile.__table__, Profile.__table__.c.user_id == Checkin.__table__.c.user_id)
+    .outerjoin(
+        Answer.__table__,
+        and_(
+            Answer.__table__.c.user_id == Checkin.__table__.c.user_id,
+            Answer.__table__.c.form == PATH_FORM,
+        ),
+    )
+    .where(
+        Checkin.__table__.c.id == bindparam("checkin_id"),
+        Checkin.__table__.c.user_id == bindparam("user_id"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,6 +484,8 @@ class CheckinService:
     @retry_transient
     async def answer(self, user_id: int, checkin_id: int, field: str, value: str) -> CheckinView:
         """Store one answer (contact, topic, mood or urge). Repeating an answer is harmless."""
+        if self._is_quick(field, value):
+            return await self._answer_quick(user_id, checkin_id, field, value)
         now = self.clock.now()
         async with self.db.transaction() as session:
             checkin, profile = await self._owned(session, user_id, checkin_id)
@@ -495,6 +534,85 @@ class CheckinService:
                 profile,
                 streak,
                 slipped or self._slipped(checkin, profile),
+                milestone,
+                planned,
+            )
+
+    @staticmethod
+    def _is_quick(field: str, value: str) -> bool:
+        """Whether this answer can only change the check-in's own row (and, when it completes
+        the check-in, the profile's milestone): a mood, no contact or contact they started, no
+        urge. Contact from the ex, a topic and an urge are recorded beyond the row, and take
+        the full path."""
+        return (
+            (field == "mood" and value.isdigit() and 1 <= int(value) <= 5)
+            or (field == "contact" and value in _QUICK_CONTACT)
+            or (field == "urge" and value == "none")
+        )
+
+    async def _answer_quick(
+        self, user_id: int, checkin_id: int, field: str, value: str
+    ) -> CheckinView:
+        """`answer` for the answers `_is_quick` lets through, with the same result in fewer
+        statements: one read of everything the view needs (Core, no ORM objects), then one
+        UPDATE of what changed, all on one connection; and only when the answer completes the
+        check-in, the count of urges resisted and the profile's milestone."""
+        now = self.clock.now()
+        async with self.db.engine.begin() as conn:
+            rows = (
+                await conn.execute(_QUICK_READ, {"checkin_id": checkin_id, "user_id": user_id})
+            ).all()
+            if not rows:
+                raise NotYours(checkin_id)
+            first = rows[0]._mapping
+            checkin = SimpleNamespace(**{name: first[name] for name in _CHECKIN_COLUMNS})
+            profile = SimpleNamespace(**{name: first[f"p_{name}"] for name in _PROFILE_COLUMNS})
+            profile.shared = bool(profile.shares_kids or profile.shares_work
+                                  or profile.shares_home)  # fmt: skip
+            choices = choices_from(
+                {row.choice: row.choice_value for row in rows if row.choice is not None}
+            )
+            was_done = self._done(checkin, profile)  # type: ignore[arg-type]
+            changes: dict[str, object] = {}
+            if field == "contact":
+                if checkin.contact is not None:  # answered already: as the full path, stale
+                    raise NotYours(checkin_id)
+                checkin.contact = changes["contact"] = value
+            elif field == "mood":
+                if checkin.mood != int(value):
+                    checkin.mood = changes["mood"] = int(value)
+            elif checkin.urge != value:
+                checkin.urge = changes["urge"] = value
+            milestone: int | None = None
+            done = self._done(checkin, profile)  # type: ignore[arg-type]
+            if done and not was_done:
+                checkin.answered_at = changes["answered_at"] = now
+                if profile.phase not in RECONNECTING_PHASES:
+                    milestone = self._milestone(profile, checkin.local_date)  # type: ignore[arg-type]
+                    if milestone is not None:
+                        await conn.execute(
+                            update(Profile)
+                            .where(Profile.user_id == user_id)
+                            .values(last_milestone_day=profile.last_milestone_day)
+                        )
+            if changes:
+                await conn.execute(
+                    update(Checkin.__table__)
+                    .where(Checkin.__table__.c.id == checkin_id)
+                    .values(changes)
+                )
+            streak = await self.streak(
+                conn,  # type: ignore[arg-type]
+                profile,  # type: ignore[arg-type]
+                checkin.local_date,
+                count_urges=done,
+            )
+            planned = self.planned_topics(profile, choices, checkin.local_date)  # type: ignore[arg-type]
+            return self._view(
+                checkin,  # type: ignore[arg-type]
+                profile,  # type: ignore[arg-type]
+                streak,
+                self._slipped(checkin, profile),  # type: ignore[arg-type]
                 milestone,
                 planned,
             )
