@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from types import SimpleNamespace
 
@@ -19,7 +19,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
@@ -550,15 +550,28 @@ class CheckinService:
             or (field == "urge" and value == "none")
         )
 
+    @asynccontextmanager
+    async def _quick_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for `_answer_quick`: in a transaction on SQLite (sqlite3 begins it at
+        the first write, so the read costs nothing more), in autocommit on PostgreSQL."""
+        if self.db.is_sqlite:
+            async with self.db.engine.begin() as conn:
+                yield conn
+            return
+        async with self.db.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
     async def _answer_quick(
         self, user_id: int, checkin_id: int, field: str, value: str
     ) -> CheckinView:
         """`answer` for the answers `_is_quick` lets through, with the same result in fewer
         statements: one read of everything the view needs (Core, no ORM objects), then one
         UPDATE of what changed, all on one connection; and only when the answer completes the
-        check-in, the count of urges resisted and the profile's milestone."""
+        check-in, the count of urges resisted and the profile's milestone. On PostgreSQL the
+        connection runs without BEGIN and COMMIT (two round trips): a single UPDATE is atomic by
+        itself, and the rare answer that writes two rows writes them in a transaction."""
         now = self.clock.now()
-        async with self.db.engine.begin() as conn:
+        async with self._quick_connection() as conn:
             rows = (
                 await conn.execute(_QUICK_READ, {"checkin_id": checkin_id, "user_id": user_id})
             ).all()
@@ -589,18 +602,26 @@ class CheckinService:
                 checkin.answered_at = changes["answered_at"] = now
                 if profile.phase not in RECONNECTING_PHASES:
                     milestone = self._milestone(profile, checkin.local_date)  # type: ignore[arg-type]
-                    if milestone is not None:
-                        await conn.execute(
-                            update(Profile)
-                            .where(Profile.user_id == user_id)
-                            .values(last_milestone_day=profile.last_milestone_day)
-                        )
+            writes = []
+            if milestone is not None:
+                writes.append(
+                    update(Profile)
+                    .where(Profile.user_id == user_id)
+                    .values(last_milestone_day=profile.last_milestone_day)
+                )
             if changes:
-                await conn.execute(
+                writes.append(
                     update(Checkin.__table__)
                     .where(Checkin.__table__.c.id == checkin_id)
                     .values(changes)
                 )
+            if len(writes) > 1 and not self.db.is_sqlite:
+                async with self.db.engine.begin() as both:
+                    for write in writes:
+                        await both.execute(write)
+            else:  # on SQLite the connection's transaction holds them together
+                for write in writes:
+                    await conn.execute(write)
             streak = await self.streak(
                 conn,  # type: ignore[arg-type]
                 profile,  # type: ignore[arg-type]
@@ -630,23 +651,41 @@ class CheckinService:
 
     @retry_transient
     async def open_checkin(self, user_id: int) -> int | None:
-        """The newest sent check-in still waiting for an answer (for typed answers)."""
+        """The newest sent check-in still waiting for an answer (for typed answers): one from
+        the person's today or yesterday. One statement: the profile's time zone with the
+        unanswered check-ins of the last days (every zone's today is within a day of UTC's, so
+        two days back from UTC's date holds all that can count), newest first; the person's own
+        today is applied here."""
+        now = self.clock.now()
         async with self.db.sessions() as session:
-            profile = await q.get_profile(session, user_id)
-            if profile is None:
-                return None
-            today = local_date_of(self.clock.now(), self.zone(profile))
-            return await session.scalar(
-                select(Checkin.id)
-                .where(
-                    Checkin.user_id == user_id,
-                    Checkin.status == "sent",
-                    Checkin.answered_at.is_(None),
-                    Checkin.local_date >= today - timedelta(days=1),
+            rows = (
+                await session.execute(
+                    select(Profile.timezone, Checkin.id, Checkin.local_date)
+                    .select_from(Profile)
+                    .outerjoin(
+                        Checkin,
+                        and_(
+                            Checkin.user_id == Profile.user_id,
+                            Checkin.status == "sent",
+                            Checkin.answered_at.is_(None),
+                            Checkin.local_date >= now.astimezone(UTC).date() - timedelta(days=2),
+                        ),
+                    )
+                    .where(Profile.user_id == user_id)
+                    .order_by(Checkin.id.desc())
                 )
-                .order_by(Checkin.id.desc())
-                .limit(1)
-            )
+            ).all()
+        if not rows:
+            return None
+        today = local_date_of(now, rows[0].timezone or self.default_tz)
+        return next(
+            (
+                row.id
+                for row in rows
+                if row.id is not None and row.local_date >= today - timedelta(days=1)
+            ),
+            None,
+        )
 
     @staticmethod
     def _reached_out(checkin: Checkin) -> bool:
