@@ -276,6 +276,7 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+
 class SafetyState(Base):
     """What the bot knows about a person's safety beyond the intake's answers: whether they said
     they are under 18, when danger from their ex was reported, and the direct question ("Are
