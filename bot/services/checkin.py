@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import (
     Select,
@@ -85,6 +87,24 @@ _QUICK_READ = (
         Checkin.__table__.c.user_id == bindparam("user_id"),
     )
 )
+
+_MILESTONE_WRITE = (
+    update(Profile.__table__)
+    .where(Profile.__table__.c.user_id == bindparam("owner"))
+    .values(last_milestone_day=bindparam("day"))
+)
+
+
+@functools.cache
+def _checkin_write(columns: tuple[str, ...]) -> Any:
+    """The UPDATE of these columns of one check-in, built once per set of columns (there are a
+    handful): building and cache-keying a statement costs more than running it."""
+    table = Checkin.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("checkin_id"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -602,26 +622,25 @@ class CheckinService:
                 checkin.answered_at = changes["answered_at"] = now
                 if profile.phase not in RECONNECTING_PHASES:
                     milestone = self._milestone(profile, checkin.local_date)  # type: ignore[arg-type]
-            writes = []
+            writes: list[tuple[Any, dict[str, object]]] = []
             if milestone is not None:
                 writes.append(
-                    update(Profile)
-                    .where(Profile.user_id == user_id)
-                    .values(last_milestone_day=profile.last_milestone_day)
+                    (_MILESTONE_WRITE, {"owner": user_id, "day": profile.last_milestone_day})
                 )
             if changes:
                 writes.append(
-                    update(Checkin.__table__)
-                    .where(Checkin.__table__.c.id == checkin_id)
-                    .values(changes)
+                    (
+                        _checkin_write(tuple(changes)),
+                        {"checkin_id": checkin_id, **{f"new_{k}": v for k, v in changes.items()}},
+                    )
                 )
             if len(writes) > 1 and not self.db.is_sqlite:
                 async with self.db.engine.begin() as both:
-                    for write in writes:
-                        await both.execute(write)
+                    for statement, values in writes:
+                        await both.execute(statement, values)
             else:  # on SQLite the connection's transaction holds them together
-                for write in writes:
-                    await conn.execute(write)
+                for statement, values in writes:
+                    await conn.execute(statement, values)
             streak = await self.streak(
                 conn,  # type: ignore[arg-type]
                 profile,  # type: ignore[arg-type]
