@@ -12,6 +12,9 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
+
+from bot.db.sqlite_driver import one_trip_dbapi
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The advisory lock that replicas starting together take in turn while migrating (PostgreSQL).
@@ -35,6 +38,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _ping_in_one_trip(dbapi_connection: Any) -> bool:
+    """The pool's check of a PostgreSQL connection before each use, in one round trip.
+    SQLAlchemy's asyncpg adapter pings inside BEGIN … ROLLBACK (for pgbouncer's transaction
+    mode, which this bot does not use): three round trips per checkout. Any failure counts as
+    a lost connection: the pool then drops its connections and opens a new one, as with the
+    adapter's own ping."""
+    try:
+        await_only(dbapi_connection.driver_connection.fetchrow(";"))
+    except Exception:
+        return False
+    return True
+
+
 class Database:
     """One engine and its session factory; `schema` isolates PostgreSQL test runs."""
 
@@ -44,12 +60,17 @@ class Database:
         connect_args: dict[str, Any] = {}
         if not self.is_sqlite and schema:
             connect_args["server_settings"] = {"search_path": schema}
+        options: dict[str, Any] = {}
+        if url.startswith("sqlite+aiosqlite"):  # one trip to the worker thread per statement
+            options["module"] = one_trip_dbapi()
         # A local SQLite file has no connection to lose: no ping before each use.
         self.engine = create_async_engine(
-            url, connect_args=connect_args, pool_pre_ping=not self.is_sqlite
+            url, connect_args=connect_args, pool_pre_ping=not self.is_sqlite, **options
         )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        elif self.engine.dialect.driver == "asyncpg":
+            self.engine.dialect.do_ping = _ping_in_one_trip  # type: ignore[method-assign]
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

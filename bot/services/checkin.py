@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import (
     Select,
+    and_,
+    bindparam,
     func,
     literal_column,
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
-from bot.db.models import Checkin, ContactEvent, Profile, RiskyDay, Urge, User
-from bot.services.paths import PathChoices, read_choices
+from bot.db.models import Answer, Checkin, ContactEvent, Profile, RiskyDay, Urge, User
+from bot.services.paths import PATH_FORM, PathChoices, choices_from, read_choices
 from bot.services.retry import retry_transient
 from bot.services.timing import CATCH_UP, due_at, local_date_of, local_hour_of, next_due
 from content.advice import RASH_REPAIR_LAST_DAY
@@ -49,6 +54,58 @@ URGE_CHOICES = ("none", "some", "strong")
 MAX_HARD_DATES = 10
 # Once the person has reached out on purpose, contact is the plan, not a slip.
 RECONNECTING_PHASES = frozenset({"reach_out", "rebuild", "the_talk", "relationship"})
+
+# The answers that only fill in the check-in's own row (see CheckinService._answer_quick): no
+# contact event, no urge to record. Every other answer takes the full path.
+_QUICK_CONTACT = ("none", "me")
+# Everything an answer on the quick path reads, in one statement: the check-in, the columns of
+# its owner's profile that the view and the milestone use, and the person's path choices (one
+# row per choice; one row with no choice when none is made). Built once: its compiled form is
+# reused.
+_CHECKIN_COLUMNS = ("id", "kind", "local_date", "contact", "contact_topic", "mood", "urge",
+                    "answered_at")  # fmt: skip
+_PROFILE_COLUMNS = ("user_id", "ex_name", "phase", "breakup_on", "no_contact_started_on",
+                    "no_contact_banked_days", "slips", "no_contact_days", "last_milestone_day",
+                    "shares_kids", "shares_work", "shares_home")  # fmt: skip
+_QUICK_READ = (
+    select(
+        *(Checkin.__table__.c[name] for name in _CHECKIN_COLUMNS),
+        *(Profile.__table__.c[name].label(f"p_{name}") for name in _PROFILE_COLUMNS),
+        Answer.__table__.c.item.label("choice"),
+        Answer.__table__.c.value.label("choice_value"),
+    )
+    .select_from(Checkin.__table__)
+    .join(Profile.__table__, Profile.__table__.c.user_id == Checkin.__table__.c.user_id)
+    .outerjoin(
+        Answer.__table__,
+        and_(
+            Answer.__table__.c.user_id == Checkin.__table__.c.user_id,
+            Answer.__table__.c.form == PATH_FORM,
+        ),
+    )
+    .where(
+        Checkin.__table__.c.id == bindparam("checkin_id"),
+        Checkin.__table__.c.user_id == bindparam("user_id"),
+    )
+)
+
+_MILESTONE_WRITE = (
+    update(Profile.__table__)
+    .where(Profile.__table__.c.user_id == bindparam("owner"))
+    .values(last_milestone_day=bindparam("day"))
+)
+
+
+@functools.cache
+def _checkin_write(columns: tuple[str, ...]) -> Any:
+    """The UPDATE of these columns of one check-in, built once per set of columns (there are a
+    handful): building and cache-keying a statement costs more than running it."""
+    table = Checkin.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("checkin_id"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,6 +510,8 @@ class CheckinService:
     @retry_transient
     async def answer(self, user_id: int, checkin_id: int, field: str, value: str) -> CheckinView:
         """Store one answer (contact, topic, mood or urge). Repeating an answer is harmless."""
+        if self._is_quick(field, value):
+            return await self._answer_quick(user_id, checkin_id, field, value)
         now = self.clock.now()
         async with self.db.transaction() as session:
             checkin, profile = await self._owned(session, user_id, checkin_id)
@@ -505,6 +564,105 @@ class CheckinService:
                 planned,
             )
 
+    @staticmethod
+    def _is_quick(field: str, value: str) -> bool:
+        """Whether this answer can only change the check-in's own row (and, when it completes
+        the check-in, the profile's milestone): a mood, no contact or contact they started, no
+        urge. Contact from the ex, a topic and an urge are recorded beyond the row, and take
+        the full path."""
+        return (
+            (field == "mood" and value.isdigit() and 1 <= int(value) <= 5)
+            or (field == "contact" and value in _QUICK_CONTACT)
+            or (field == "urge" and value == "none")
+        )
+
+    @asynccontextmanager
+    async def _quick_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for `_answer_quick`: in a transaction on SQLite (sqlite3 begins it at
+        the first write, so the read costs nothing more), in autocommit on PostgreSQL."""
+        if self.db.is_sqlite:
+            async with self.db.engine.begin() as conn:
+                yield conn
+            return
+        async with self.db.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _answer_quick(
+        self, user_id: int, checkin_id: int, field: str, value: str
+    ) -> CheckinView:
+        """`answer` for the answers `_is_quick` lets through, with the same result in fewer
+        statements: one read of everything the view needs (Core, no ORM objects), then one
+        UPDATE of what changed, all on one connection; and only when the answer completes the
+        check-in, the count of urges resisted and the profile's milestone. On PostgreSQL the
+        connection runs without BEGIN and COMMIT (two round trips): a single UPDATE is atomic by
+        itself, and the rare answer that writes two rows writes them in a transaction."""
+        now = self.clock.now()
+        async with self._quick_connection() as conn:
+            rows = (
+                await conn.execute(_QUICK_READ, {"checkin_id": checkin_id, "user_id": user_id})
+            ).all()
+            if not rows:
+                raise NotYours(checkin_id)
+            first = rows[0]._mapping
+            checkin = SimpleNamespace(**{name: first[name] for name in _CHECKIN_COLUMNS})
+            profile = SimpleNamespace(**{name: first[f"p_{name}"] for name in _PROFILE_COLUMNS})
+            profile.shared = bool(profile.shares_kids or profile.shares_work
+                                  or profile.shares_home)  # fmt: skip
+            choices = choices_from(
+                {row.choice: row.choice_value for row in rows if row.choice is not None}
+            )
+            was_done = self._done(checkin, profile)  # type: ignore[arg-type]
+            changes: dict[str, object] = {}
+            if field == "contact":
+                if checkin.contact is not None:  # answered already: as the full path, stale
+                    raise NotYours(checkin_id)
+                checkin.contact = changes["contact"] = value
+            elif field == "mood":
+                if checkin.mood != int(value):
+                    checkin.mood = changes["mood"] = int(value)
+            elif checkin.urge != value:
+                checkin.urge = changes["urge"] = value
+            milestone: int | None = None
+            done = self._done(checkin, profile)  # type: ignore[arg-type]
+            if done and not was_done:
+                checkin.answered_at = changes["answered_at"] = now
+                if profile.phase not in RECONNECTING_PHASES:
+                    milestone = self._milestone(profile, checkin.local_date)  # type: ignore[arg-type]
+            writes: list[tuple[Any, dict[str, object]]] = []
+            if milestone is not None:
+                writes.append(
+                    (_MILESTONE_WRITE, {"owner": user_id, "day": profile.last_milestone_day})
+                )
+            if changes:
+                writes.append(
+                    (
+                        _checkin_write(tuple(changes)),
+                        {"checkin_id": checkin_id, **{f"new_{k}": v for k, v in changes.items()}},
+                    )
+                )
+            if len(writes) > 1 and not self.db.is_sqlite:
+                async with self.db.engine.begin() as both:
+                    for statement, values in writes:
+                        await both.execute(statement, values)
+            else:  # on SQLite the connection's transaction holds them together
+                for statement, values in writes:
+                    await conn.execute(statement, values)
+            streak = await self.streak(
+                conn,  # type: ignore[arg-type]
+                profile,  # type: ignore[arg-type]
+                checkin.local_date,
+                count_urges=done,
+            )
+            planned = self.planned_topics(profile, choices, checkin.local_date)  # type: ignore[arg-type]
+            return self._view(
+                checkin,  # type: ignore[arg-type]
+                profile,  # type: ignore[arg-type]
+                streak,
+                self._slipped(checkin, profile),  # type: ignore[arg-type]
+                milestone,
+                planned,
+            )
+
     @retry_transient
     async def view(self, user_id: int, checkin_id: int) -> CheckinView:
         async with self.db.sessions() as session:
@@ -518,23 +676,41 @@ class CheckinService:
 
     @retry_transient
     async def open_checkin(self, user_id: int) -> int | None:
-        """The newest sent check-in still waiting for an answer (for typed answers)."""
+        """The newest sent check-in still waiting for an answer (for typed answers): one from
+        the person's today or yesterday. One statement: the profile's time zone with the
+        unanswered check-ins of the last days (every zone's today is within a day of UTC's, so
+        two days back from UTC's date holds all that can count), newest first; the person's own
+        today is applied here."""
+        now = self.clock.now()
         async with self.db.sessions() as session:
-            profile = await q.get_profile(session, user_id)
-            if profile is None:
-                return None
-            today = local_date_of(self.clock.now(), self.zone(profile))
-            return await session.scalar(
-                select(Checkin.id)
-                .where(
-                    Checkin.user_id == user_id,
-                    Checkin.status == "sent",
-                    Checkin.answered_at.is_(None),
-                    Checkin.local_date >= today - timedelta(days=1),
+            rows = (
+                await session.execute(
+                    select(Profile.timezone, Checkin.id, Checkin.local_date)
+                    .select_from(Profile)
+                    .outerjoin(
+                        Checkin,
+                        and_(
+                            Checkin.user_id == Profile.user_id,
+                            Checkin.status == "sent",
+                            Checkin.answered_at.is_(None),
+                            Checkin.local_date >= now.astimezone(UTC).date() - timedelta(days=2),
+                        ),
+                    )
+                    .where(Profile.user_id == user_id)
+                    .order_by(Checkin.id.desc())
                 )
-                .order_by(Checkin.id.desc())
-                .limit(1)
-            )
+            ).all()
+        if not rows:
+            return None
+        today = local_date_of(now, rows[0].timezone or self.default_tz)
+        return next(
+            (
+                row.id
+                for row in rows
+                if row.id is not None and row.local_date >= today - timedelta(days=1)
+            ),
+            None,
+        )
 
     @staticmethod
     def _reached_out(checkin: Checkin) -> bool:

@@ -1,6 +1,6 @@
-"""Check-in answers on SQLite and PostgreSQL: the quick answers (a mood, "no contact" or "I did"
-while the check-in is still open, one UPDATE … RETURNING) give exactly the view a fresh read
-gives, and everything else still goes the full way."""
+"""Check-in answers on SQLite and PostgreSQL: the quick answers (a mood, "no contact", "I did"
+or "no urge": one read and one UPDATE) give exactly the view a fresh read gives, path choices
+and milestones included, and everything else still goes the full way."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import Checkin, ContactEvent, Profile, User
+from bot.db.models import Answer, Checkin, ContactEvent, Profile, User
 from bot.services.checkin import CheckinService, NotYours
 
 PERSON, STRANGER = 7, 8
@@ -108,3 +108,24 @@ async def test_a_mood_changed_after_the_check_in_is_done_keeps_it_done_with_its_
         row = await session.get(Checkin, checkin_id)
     assert row is not None and row.answered_at is not None
     assert row.local_date == date.fromordinal(clock.now().date().toordinal())
+
+
+async def test_quick_answers_show_the_planned_contact_and_the_last_one_reaches_a_milestone(
+    migrated_db, clock, checkins
+):
+    checkin_id = await seed(migrated_db, clock)
+    async with migrated_db.transaction() as session:
+        session.add(Answer(user_id=PERSON, form="path", item="distance_style",
+                           value="calm_message", answered_at=clock.now()))  # fmt: skip
+    for field, value in (("contact", "none"), ("mood", "3"), ("urge", "none")):
+        answered = await checkins.answer(PERSON, checkin_id, field, value)
+        assert replace(answered, milestone=None) == await checkins.view(PERSON, checkin_id)
+        assert answered.planned_topics == ("reply", "pause_message")
+    assert answered.done and answered.milestone == 3 and answered.streak.urges_resisted == 0
+    async with migrated_db.sessions() as session:
+        profile = await session.get(Profile, PERSON)
+        row = await session.get(Checkin, checkin_id)
+    assert profile is not None and profile.last_milestone_day == 3
+    assert row is not None and row.answered_at == clock.now()
+    again = await checkins.answer(PERSON, checkin_id, "urge", "none")
+    assert again.milestone is None and again.done
