@@ -17,7 +17,7 @@ from telegram.error import BadRequest
 from bot.context import CoachContext
 from bot.services.conversation import Expected
 from bot.services.program import Draft, EntryTooLong, JournalOverview, NotNow, NotStarted
-from content.loader import source_names
+from content.loader import Texts, source_names
 from handlers.callbacks import decode
 from handlers.replies import (
     Button,
@@ -133,13 +133,16 @@ async def start_writing(update: Update, context: CoachContext, prompt_id: str | 
     except NotStarted:
         await not_set_up(update, context)
         return
+    await _send_controls(update, context, _entry_opening(texts, draft))
+
+
+def _entry_opening(texts: Texts, draft: Draft) -> str:
+    """What the entry being written starts with: how much is kept, its prompt, or a free page."""
     if draft.chars:
-        text = texts.render("journal.resume", chars=f"{draft.chars:,}")
-    elif draft.prompt is not None:
-        text = texts.render("journal.start_prompt", prompt=draft.prompt.text)
-    else:
-        text = texts.render("journal.start_free")
-    await _send_controls(update, context, text)
+        return texts.render("journal.resume", chars=f"{draft.chars:,}")
+    if draft.prompt is not None:
+        return texts.render("journal.start_prompt", prompt=draft.prompt.text)
+    return texts.render("journal.start_free")
 
 
 async def on_answer(update: Update, context: CoachContext, expected: Expected) -> Then | None:
@@ -256,12 +259,6 @@ async def ask_again(update: Update, context: CoachContext, expected: Expected, l
     if draft is None:
         await context.services.conversation.clear(_user_id(update), WRITING)
         return False
-    texts = context.texts
-    if draft.chars:
-        text = texts.render("journal.resume", chars=f"{draft.chars:,}")
-    elif draft.prompt is not None:
-        text = texts.render("journal.start_prompt", prompt=draft.prompt.text)
-    else:
-        text = texts.render("journal.start_free")
+    text = _entry_opening(context.texts, draft)
     await _send_controls(update, context, f"{lead}\n\n{text}")
     return True

@@ -537,16 +537,6 @@ def test_a_long_message_is_screened_quickly():
     assert (time.process_time() - started) / 5 < 0.1
 
 
-def test_thousands_of_ordinary_messages_can_be_screened_per_second():
-    messages = [t for _, _, t in RISKS] + SAFES
-    screen(messages[0])
-    started = time.process_time()
-    for text in messages:
-        screen(text)
-    per_second = len(messages) / (time.process_time() - started)
-    assert per_second > 500  # bench/screen.py measures the budget; the margin keeps busy CI green
-
-
 def test_a_broken_patterns_file_does_not_break_screening(tmp_path, caplog):
     (tmp_path / "risk_patterns.yaml").write_text("patterns: []\n", encoding="utf-8")
     assert screen("I want to die", directory=tmp_path) == ScreenResult()
