@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -35,6 +36,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class WriteLog(Protocol):
+    async def commit(self, session: AsyncSession) -> bool:
+        """Called as a transaction is about to commit; False to roll it back instead."""
+        ...
+
+
+# Set while an update is being handled (bot/once.py): it numbers the update's transactions, so
+# one already committed before a crash is not committed again when the update is handled again.
+handling_writes: ContextVar[WriteLog | None] = ContextVar("handling_writes", default=None)
+
+
 class Database:
     """One engine and its session factory; `schema` isolates PostgreSQL test runs."""
 
@@ -55,8 +67,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work is committed on success and rolled back on error."""
+        writes = handling_writes.get()
         async with self.sessions() as session, session.begin():
             yield session
+            if writes is not None and not await writes.commit(session):
+                await session.rollback()
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to run at every start)."""

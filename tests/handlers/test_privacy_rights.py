@@ -14,10 +14,12 @@ from bot.db.models import (
     ContactEvent,
     JournalEntry,
     Profile,
+    ReplyLedger,
     RiskSignal,
     RiskyDay,
     SafetyPlanPart,
     SafetyState,
+    UpdateWrite,
     Urge,
     User,
 )
@@ -58,6 +60,10 @@ async def fill_every_table(person: Person, user_id: int) -> None:
                            matched=["danger.threat"], categories=["threat"], flags=[]),
                 SafetyPlanPart(user_id=user_id, part="helpers", text="Sam, any time",
                                updated_at=now),
+                # An update being handled: its reply so far and its first write (bot/once.py).
+                ReplyLedger(update_id=10**12 + user_id, seq=0, user_id=user_id,
+                            method="sendMessage", status=200, answer='{"ok": true}'),
+                UpdateWrite(update_id=10**12 + user_id, seq=0, user_id=user_id),
             ]
         )  # fmt: skip
 
