@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 import handlers
 from bot import scheduler
@@ -23,7 +23,7 @@ from bot.db import Database
 from bot.inbox import Inbox
 from bot.inbox import update_id_of as inbox_update_id
 from bot.logs import RedactSecrets, configure_logging  # noqa: F401  (re-exported)
-from bot.once import LedgerRequest, Ledgers
+from bot.once import LedgerRequest, Ledgers, TracedHTTPXRequest
 from bot.private_only import answer_outside_private, is_private
 from bot.ratelimit import TwoLaneRateLimiter
 from bot.services.advice import AdviceService
@@ -296,7 +296,7 @@ def build_application(
         builder = builder.request(LedgerRequest(request)).get_updates_request(request)
     else:
         builder = builder.token(settings.require_token())
-        builder = builder.request(LedgerRequest(HTTPXRequest(connection_pool_size=256)))
+        builder = builder.request(LedgerRequest(TracedHTTPXRequest(connection_pool_size=256)))
         builder = builder.base_url(f"{settings.bot_api_url}/bot")
         builder = builder.base_file_url(f"{settings.bot_api_url}/file/bot")
     app = builder.build()

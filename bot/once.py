@@ -6,8 +6,9 @@ next process. Two ledgers, both keyed by the update_id, let that second run repl
 
 - The reply ledger (table reply_ledger): every call to Telegram that a person can see (sending,
   editing, deleting, answering a tap) made while handling update U is numbered (U, n). Its
-  row is written as "sending" just before the request goes out, and Telegram's answer is
-  written the moment it is known. On the second run, the n-th call is not made if its answer
+  row is written as "sending" as its request starts to go out (a connection is ready and its
+  first bytes are next: `TracedHTTPXRequest`), and Telegram's answer is written the moment it
+  is known. On the second run, the n-th call is not made if its answer
   is on record: the recorded answer is returned, so the handler carries on as it did the first
   time. The answer keeps ids only (message id, date, chat id and type), never a text.
 - The write log (table update_writes): every database transaction committed while handling U is
@@ -43,11 +44,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database, handling_writes
@@ -150,6 +152,7 @@ class Handling:
         self.writes = 0
         self.diverged = False
         self._needs_care: bool | None = None
+        self._to_note: tuple[int, str] | None = None
 
     # --- the write log (bot.db.WriteLog) -------------------------------------------------------
 
@@ -183,8 +186,16 @@ class Handling:
         return self._needs_care
 
     async def call(
-        self, method: str, params: dict[str, Any], send: Callable[[], Awaitable[tuple[int, bytes]]]
+        self,
+        method: str,
+        params: dict[str, Any],
+        send: Callable[[], Awaitable[tuple[int, bytes]]],
+        *,
+        traced: bool,
     ) -> tuple[int, bytes]:
+        """Make the next call of this update, or replay it. `traced`: the connection notes the
+        call itself as its request starts to go out (`on_the_wire`); otherwise it is noted
+        just before `send`."""
         seq = self.calls
         self.calls += 1
         known = None if self.diverged else self.replies.get(seq)
@@ -203,10 +214,24 @@ class Handling:
                 return 200, taken_as_delivered(method, params, now)
             log.info("update %s: call %d (%s) was on its way at a crash; sent again (care)",
                      self.update_id, seq, method)  # fmt: skip
-        await self.ledger.sending(self.update_id, seq, method, self.user_id)
-        status, body = await send()
+        self._to_note = (seq, method)
+        try:
+            if not traced:
+                await self.on_the_wire()
+            status, body = await send()
+        finally:
+            self._to_note = None
         await self.ledger.answered(self.update_id, seq, status, kept_answer(status, body))
         return status, body
+
+    async def on_the_wire(self) -> None:
+        """Note the call being made as "sending": its request is about to leave. A request
+        that never got this far (no connection, say) is not noted, so a second run makes it."""
+        if self._to_note is None:
+            return
+        seq, method = self._to_note
+        self._to_note = None
+        await self.ledger.sending(self.update_id, seq, method, self.user_id)
 
 
 _handling: ContextVar[Handling | None] = ContextVar("handling", default=None)
@@ -332,4 +357,25 @@ class LedgerRequest(BaseRequest):
         if current is None or not visible(api_method):
             return await send()
         params = dict(request_data.parameters) if request_data else {}
-        return await current.call(api_method, params, send)
+        traced = isinstance(self.inner, TracedHTTPXRequest)
+        return await current.call(api_method, params, send, traced=traced)
+
+
+class TracedHTTPXRequest(HTTPXRequest):
+    """PTB's HTTPX connection, telling the reply ledger the moment a request starts to go out
+    (httpcore's trace of the request headers being written), so "sending" means the request
+    was handed to the network, not merely about to wait for a connection."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(httpx_kwargs={"event_hooks": {"request": [_traced]}}, **kwargs)
+
+
+async def _traced(request: httpx.Request) -> None:
+    if _handling.get() is not None:
+        request.extensions["trace"] = _trace
+
+
+async def _trace(event: str, info: dict[str, Any]) -> None:
+    current = _handling.get()
+    if current is not None and event.endswith("send_request_headers.started"):
+        await current.on_the_wire()

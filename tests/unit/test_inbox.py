@@ -11,12 +11,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from telegram import Update
+from telegram.error import NetworkError
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.db.models import InboxUpdate, JournalEntry, ReplyLedger, UpdateWrite
 from bot.inbox import LEASE, BadUpdate, Inbox, sender_of, update_id_of
-from bot.once import kept_answer, visible
+from bot.once import LedgerRequest, Ledgers, TracedHTTPXRequest, kept_answer, visible
 from bot.settings import Settings
 from tests.handlers.driver import Person
 from tests.handlers.test_intake import finish_intake
@@ -280,3 +284,49 @@ async def test_ledger_rows_left_without_an_unhandled_update_are_pruned(migrated_
     await inbox.prune()
     replies, writes = await ledger_rows(migrated_db)
     assert [r.update_id for r in replies] == [81] and [w.update_id for w in writes] == [81]
+
+
+async def test_a_call_is_noted_as_its_request_leaves_and_not_when_it_never_could(migrated_db):
+    ledgers = Ledgers(migrated_db)
+    noted_on_arrival: list[list[tuple[int, int | None]]] = []
+
+    async def noted() -> list[tuple[int, int | None]]:
+        replies, _ = await ledger_rows(migrated_db)
+        return [(r.seq, r.status) for r in replies]
+
+    async def telegram(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length"))  # fmt: skip
+        await reader.readexactly(length)
+        noted_on_arrival.append(await noted())
+        chat = {"id": 1, "type": "private"}
+        body = json.dumps({"ok": True, "result": {"message_id": 3, "date": 0, "chat": chat}})
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body.encode()))  # fmt: skip
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(telegram, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    closed = await asyncio.start_server(telegram, "127.0.0.1", 0)
+    closed_port = closed.sockets[0].getsockname()[1]
+    closed.close()
+    await closed.wait_closed()
+    request = LedgerRequest(TracedHTTPXRequest())
+    await request.initialize()
+    data = RequestData([RequestParameter.from_input("chat_id", 1),
+                        RequestParameter.from_input("text", "hi")])  # fmt: skip
+    update_ = Update.de_json(message(90, 1, "hello"), None)
+    try:
+        async with ledgers.handling(update_, again=False):
+            sent = await request.post(f"http://127.0.0.1:{port}/botX/sendMessage", data)
+            with pytest.raises(NetworkError):
+                await request.post(f"http://127.0.0.1:{closed_port}/botX/sendMessage", data)
+    finally:
+        await request.shutdown()
+        server.close()
+        await server.wait_closed()
+    assert sent["message_id"] == 3
+    assert noted_on_arrival == [[(0, None)]]  # "sending" before Telegram had it
+    assert await noted() == [(0, 200)]  # and nothing for the call that could not leave
