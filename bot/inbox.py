@@ -20,8 +20,8 @@ replies go in the reply ledger and its database writes are marked (bot/once.py),
 deletes both in the transaction that marks the update handled. The policy for the one call in
 doubt (a request on its way at the crash, its answer unknown): it is taken as delivered and not
 repeated, except a reply to an update the safety screen flags (crisis, danger, abuse), which is
-sent again, because a missing crisis reply is worse than a repeated one. So a kill costs at
-most the replies in doubt (one per update being handled), and never a repeated reply except
+sent again, because a missing crisis reply is worse than a repeated one. So a kill can cost at
+most a reply noted but not yet gone (one per update being handled), and repeats nothing but
 that crisis reply.
 """
 

@@ -5,29 +5,36 @@ The inbox (bot/inbox.py) hands an update that was being handled when a process d
 next process. Two ledgers, both keyed by the update_id, let that second run replay the first:
 
 - The reply ledger (table reply_ledger): every call to Telegram that a person can see (sending,
-  editing, deleting, answering a tap) made while handling update U is numbered (U, n). Its
-  row is written as "sending" as its request starts to go out (a connection is ready and its
-  first bytes are next: `TracedHTTPXRequest`), and Telegram's answer is written the moment it
-  is known. On the second run, the n-th call is not made if its answer
-  is on record: the recorded answer is returned, so the handler carries on as it did the first
-  time. The answer keeps ids only (message id, date, chat id and type), never a text.
+  editing, deleting, answering a tap) made while handling update U is numbered (U, n). Its row
+  is written as "sending" as its request starts to go out (a connection is ready and its first
+  bytes are next: `TracedHTTPXRequest`; a request that never got that far is not noted), and
+  Telegram's answer is written the moment it is known. On the second run, the n-th call is not
+  made if its answer is on record: the recorded answer is returned, so the handler carries on
+  as it did the first time. The answer keeps ids only (message id, date, chat id and type),
+  never a text.
 - The write log (table update_writes): every database transaction committed while handling U is
   numbered too, and commits together with its mark (U, n). On the second run, a transaction
   whose mark is there is rolled back instead of committed, so a journal entry, a check-in
-  answer or a slip is saved once. The handler still gets what the transaction returned.
+  answer or a slip is saved once. The handler still gets what the transaction returned. The
+  mark is inserted in the transaction, so of two runs at once (two replicas) only one commits.
 
 Replay follows the first run step by step. If the second run makes a different call at step
 n (its handler took another path, say because the first run's writes changed what it reads),
-the reply ledger stops replaying and the calls from there on are made for real.
+the reply ledger stops replaying and the calls from there on are made for real. Writes keep
+their numbering: a path that differs may have a write rolled back that the first run never
+made, which loses that write rather than doubling another.
 
 A call whose answer was not known at the crash (its row says "sending") is the one case in
-doubt: the request may or may not have reached Telegram. The policy: it is taken as delivered
-and not made again, and the handler carries on as if Telegram had accepted it (a sent message
-comes back with message id 0, since its real id is unknown). The exception is an update whose
-text the safety screen flags (crisis, danger, abuse or a possible risk): there the call is made
-again, because a missing crisis reply is worse than a repeated one. A call that failed on the
-network without a crash is left "sending" as well, and follows the same rule if the update is
-ever handled again.
+doubt: its request had been handed to the network, so Telegram most likely has it, but
+nothing says so. The policy: it is taken as delivered and not made again, and the handler
+carries on as if Telegram had accepted it (a sent message comes back with message id 0, since
+its real id is unknown). The exception is an update whose text the safety screen flags
+(crisis, danger, abuse or a possible risk): there the call is made again, because a missing
+crisis reply is worse than a repeated one. A call that failed on the network without a crash
+is left "sending" as well, and follows the same rule if the update is ever handled again.
+What no ledger can close: a kill in the instant between the note and the request's first
+bytes leaves a note for a reply that never left, and that reply is lost (the floor; see the
+README's "Handled once").
 
 Both ledgers' rows go when the update is marked handled (`clear`, in the same transaction as
 the inbox's mark). Calls made outside an update (the scheduled check-ins and follow-ups) are not
@@ -39,7 +46,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +54,7 @@ from typing import Any
 import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from telegram import Update
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
@@ -67,11 +74,14 @@ _INVISIBLE = frozenset({"sendChatAction"})
 _MESSAGE_KEYS = ("message_id", "message_thread_id", "date", "chat")
 
 
-def visible(method: str) -> bool:
+def visible(method: str, params: Mapping[str, Any] | None = None) -> bool:
     """Whether a call of this Bot API method shows the person something (so it goes in the
-    reply ledger)."""
+    reply ledger). A bare answer to a tap only stops the button's spinner: a second one is
+    refused harmlessly (handlers/replies.py `settle`), so it is not worth two writes a tap."""
     if method in _INVISIBLE:
         return False
+    if method == "answerCallbackQuery":
+        return any((params or {}).get(key) for key in ("text", "show_alert", "url"))
     return method in _VISIBLE or method.startswith(_VISIBLE_PREFIXES)
 
 
@@ -153,6 +163,10 @@ class Handling:
         self.diverged = False
         self._needs_care: bool | None = None
         self._to_note: tuple[int, str] | None = None
+        # The reply ledger's own connection, autocommitted: each note is one statement, durable
+        # when it returns, and outside the write log (it is not one of the handler's writes).
+        self._conn: AsyncConnection | None = None
+        self._opened = contextlib.AsyncExitStack()
 
     # --- the write log (bot.db.WriteLog) -------------------------------------------------------
 
@@ -221,7 +235,8 @@ class Handling:
             status, body = await send()
         finally:
             self._to_note = None
-        await self.ledger.answered(self.update_id, seq, status, kept_answer(status, body))
+        answer = kept_answer(status, body)
+        await self._record(self.ledger.answered(self.update_id, seq, status, answer), "answer")
         return status, body
 
     async def on_the_wire(self) -> None:
@@ -231,15 +246,33 @@ class Handling:
             return
         seq, method = self._to_note
         self._to_note = None
-        await self.ledger.sending(self.update_id, seq, method, self.user_id)
+        await self._record(self.ledger.noted(self.update_id, seq, method, self.user_id), "note")
+
+    async def _record(self, stmt: Any, what: str) -> None:
+        """Write to the reply ledger. A failure does not stop the reply: the person hears back,
+        at the cost of the ledger not knowing."""
+        try:
+            if self._conn is None:
+                conn = await self._opened.enter_async_context(self.ledger.db.engine.connect())
+                self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await self._conn.execute(stmt)
+        except Exception as error:
+            log.warning("update %s: reply ledger %s not recorded (%s)",
+                        self.update_id, what, type(error).__name__)  # fmt: skip
+            await self.close()  # the next call tries a fresh connection
+
+    async def close(self) -> None:
+        self._conn = None
+        opened, self._opened = self._opened, contextlib.AsyncExitStack()
+        with contextlib.suppress(Exception):
+            await opened.aclose()
 
 
 _handling: ContextVar[Handling | None] = ContextVar("handling", default=None)
 
 
 class Ledgers:
-    """Both ledgers' storage. Its own statements use a connection of their own, outside the
-    write log, so recording a call is never mistaken for one of the handler's writes."""
+    """Both ledgers' storage."""
 
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
@@ -267,6 +300,7 @@ class Ledgers:
         finally:
             handling_writes.reset(writes)
             _handling.reset(calls)
+            await current.close()
 
     async def recorded(self, update_id: int) -> dict[int, Recorded]:
         async with self.db.engine.connect() as conn:
@@ -276,35 +310,22 @@ class Ledgers:
             )  # fmt: skip
             return {seq: Recorded(method, status, answer) for seq, method, status, answer in rows}
 
-    async def sending(self, update_id: int, seq: int, method: str, user_id: int | None) -> None:
-        """Note a call just before it goes out (anew, if a call in doubt is made again). A
-        failure to note it does not stop the reply: the person hears back, at the cost of the
-        ledger not knowing."""
+    def noted(self, update_id: int, seq: int, method: str, user_id: int | None) -> Any:
+        """The statement noting a call as "sending" (anew, if a call in doubt is made again)."""
         stmt = self.insert(ReplyLedger).values(
             update_id=update_id, seq=seq, user_id=user_id, method=method
         )
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=["update_id", "seq"],
             set_={"method": method, "status": None, "answer": None},
         )
-        try:
-            async with self.db.engine.begin() as conn:
-                await conn.execute(stmt)
-        except Exception as error:
-            log.warning("update %s: call %d not noted before sending (%s)",
-                        update_id, seq, type(error).__name__)  # fmt: skip
 
-    async def answered(self, update_id: int, seq: int, status: int, answer: str) -> None:
-        try:
-            async with self.db.engine.begin() as conn:
-                await conn.execute(
-                    update(ReplyLedger)
-                    .where(ReplyLedger.update_id == update_id, ReplyLedger.seq == seq)
-                    .values(status=status, answer=answer)
-                )
-        except Exception as error:
-            log.warning("update %s: answer to call %d not recorded (%s)",
-                        update_id, seq, type(error).__name__)  # fmt: skip
+    def answered(self, update_id: int, seq: int, status: int, answer: str) -> Any:
+        return (
+            update(ReplyLedger)
+            .where(ReplyLedger.update_id == update_id, ReplyLedger.seq == seq)
+            .values(status=status, answer=answer)
+        )
 
 
 async def clear(session: AsyncSession, update_ids: list[int]) -> None:
@@ -354,9 +375,9 @@ class LedgerRequest(BaseRequest):
 
         current = _handling.get()
         api_method = url.rsplit("/", 1)[-1]
-        if current is None or not visible(api_method):
+        params = dict(request_data.parameters) if request_data and current else {}
+        if current is None or not visible(api_method, params):
             return await send()
-        params = dict(request_data.parameters) if request_data else {}
         traced = isinstance(self.inner, TracedHTTPXRequest)
         return await current.call(api_method, params, send, traced=traced)
 

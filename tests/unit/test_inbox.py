@@ -175,10 +175,12 @@ def test_a_recorded_answer_keeps_ids_and_never_the_text():
 
 
 def test_only_calls_a_person_can_see_go_in_the_reply_ledger():
-    seen = ["sendMessage", "editMessageText", "answerCallbackQuery", "deleteMessage", "sendPhoto"]
+    seen = ["sendMessage", "editMessageText", "deleteMessage", "sendPhoto"]
     unseen = ["getMe", "sendChatAction", "getFile", "setMyCommands", "deleteWebhook", "getUpdates"]
     assert [visible(m) for m in seen] == [True] * len(seen)
     assert [visible(m) for m in unseen] == [False] * len(unseen)
+    assert visible("answerCallbackQuery", {"callback_query_id": "1", "text": "Out of date"})
+    assert not visible("answerCallbackQuery", {"callback_query_id": "1"})  # the spinner only
 
 
 @pytest.fixture
