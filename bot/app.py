@@ -45,9 +45,8 @@ log = logging.getLogger(__name__)
 
 OFFLINE_TOKEN = "0:in-process"
 # Updates handled at once (different people; one person's wait their turn). The bot's own
-# default: on PostgreSQL each holds one connection for the person's lock, one for its reply
-# ledger (bot/once.py) and the ones it works with, which must fit SQLAlchemy's default pool
-# of 5 + 10.
+# default: on PostgreSQL each holds one connection for the person's lock plus the ones it
+# works with, which must fit SQLAlchemy's default pool of 5 + 10.
 CONCURRENT_UPDATES = 4
 
 

@@ -52,9 +52,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
@@ -163,10 +163,6 @@ class Handling:
         self.diverged = False
         self._needs_care: bool | None = None
         self._to_note: tuple[int, str] | None = None
-        # The reply ledger's own connection, autocommitted: each note is one statement, durable
-        # when it returns, and outside the write log (it is not one of the handler's writes).
-        self._conn: AsyncConnection | None = None
-        self._opened = contextlib.AsyncExitStack()
 
     # --- the write log (bot.db.WriteLog) -------------------------------------------------------
 
@@ -174,7 +170,11 @@ class Handling:
         """A transaction of this update is about to commit: add its mark, or, when the mark is
         there already (the first run committed it), say it must be rolled back. The mark is
         written in the transaction itself, so two runs at once (two replicas) cannot both
-        commit it: the second one's insert waits for the first and then finds the mark."""
+        commit it: the second one's insert waits for the first and then finds the mark. Only
+        transactions that wrote are numbered and marked."""
+        await session.flush()  # pending ORM changes are written now, so they count
+        if not (await session.connection()).sync_connection.info.get(_WROTE):
+            return True  # it only read: nothing to do twice, and no write lock to take
         seq = self.writes
         self.writes += 1
         stmt = (
@@ -249,26 +249,39 @@ class Handling:
         await self._record(self.ledger.noted(self.update_id, seq, method, self.user_id), "note")
 
     async def _record(self, stmt: Any, what: str) -> None:
-        """Write to the reply ledger. A failure does not stop the reply: the person hears back,
-        at the cost of the ledger not knowing."""
+        """Write to the reply ledger, in a short transaction of its own on a connection taken
+        only for it (none is held while the handler runs: under a burst of scheduled sends the
+        pool is busy), outside the write log. A failure does not stop the reply: the person
+        hears back, at the cost of the ledger not knowing."""
         try:
-            if self._conn is None:
-                conn = await self._opened.enter_async_context(self.ledger.db.engine.connect())
-                self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await self._conn.execute(stmt)
+            async with self.ledger.db.engine.begin() as conn:
+                await conn.execute(stmt)
         except Exception as error:
             log.warning("update %s: reply ledger %s not recorded (%s)",
                         self.update_id, what, type(error).__name__)  # fmt: skip
-            await self.close()  # the next call tries a fresh connection
-
-    async def close(self) -> None:
-        self._conn = None
-        opened, self._opened = self._opened, contextlib.AsyncExitStack()
-        with contextlib.suppress(Exception):
-            await opened.aclose()
 
 
 _handling: ContextVar[Handling | None] = ContextVar("handling", default=None)
+
+# Set on a connection's info by a statement that writes, cleared when a transaction begins.
+_WROTE = "once.wrote"
+
+
+def _begun(conn: Connection) -> None:
+    conn.info.pop(_WROTE, None)
+
+
+def _executing(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+    if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+        conn.info[_WROTE] = True
+
+
+def watch_writes(db: Database) -> None:
+    """Let the write log tell a transaction that wrote from one that only read."""
+    engine = db.engine.sync_engine
+    if not event.contains(engine, "begin", _begun):
+        event.listen(engine, "begin", _begun)
+        event.listen(engine, "before_cursor_execute", _executing)
 
 
 class Ledgers:
@@ -277,6 +290,7 @@ class Ledgers:
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock or SystemClock()
+        watch_writes(db)
 
     def insert(self, table: Any) -> Any:
         return (sqlite.insert if self.db.is_sqlite else postgresql.insert)(table)
@@ -300,7 +314,6 @@ class Ledgers:
         finally:
             handling_writes.reset(writes)
             _handling.reset(calls)
-            await current.close()
 
     async def recorded(self, update_id: int) -> dict[int, Recorded]:
         async with self.db.engine.connect() as conn:
