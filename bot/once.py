@@ -254,7 +254,7 @@ class Handling:
         pool is busy), outside the write log. A failure does not stop the reply: the person
         hears back, at the cost of the ledger not knowing."""
         try:
-            async with self.ledger.db.engine.begin() as conn:
+            async with self.ledger.db.write_turn(), self.ledger.db.engine.begin() as conn:
                 await conn.execute(stmt)
         except Exception as error:
             log.warning("update %s: reply ledger %s not recorded (%s)",
