@@ -23,6 +23,7 @@ from bot.db import Database
 from bot.inbox import Inbox
 from bot.inbox import update_id_of as inbox_update_id
 from bot.logs import RedactSecrets, configure_logging  # noqa: F401  (re-exported)
+from bot.once import LedgerRequest, Ledgers, TracedHTTPXRequest
 from bot.private_only import answer_outside_private, is_private
 from bot.ratelimit import TwoLaneRateLimiter
 from bot.services.advice import AdviceService
@@ -63,8 +64,11 @@ class CoachApplication(Application):  # type: ignore[type-arg]
         self.updates_done = 0
         self._done = asyncio.Condition()
         self._held: set[int] = set()  # inbox updates this process has claimed, not yet done
+        # Reclaimed updates: a crashed process may have handled them in part (bot/once.py).
+        self._again: set[int] = set()
         self._upkeep: asyncio.Task[None] | None = None
         self._inbox: Inbox | None = None
+        self._ledgers: Ledgers | None = None
 
     @property
     def services(self) -> Services:
@@ -75,6 +79,12 @@ class CoachApplication(Application):  # type: ignore[type-arg]
         if self._inbox is None:
             self._inbox = Inbox(self.services.db, self.services.clock)
         return self._inbox
+
+    @property
+    def ledgers(self) -> Ledgers:
+        if self._ledgers is None:
+            self._ledgers = Ledgers(self.services.db, self.services.clock)
+        return self._ledgers
 
     async def initialize(self) -> None:
         await self.services.db.migrate()
@@ -136,8 +146,9 @@ class CoachApplication(Application):  # type: ignore[type-arg]
             await self.process_update(update)
         return True
 
-    async def recover(self, *, everything: bool = False) -> int:
-        """Hand updates that were recorded but never handled back to the queue."""
+    async def recover(self, *, everything: bool = False, at_once: bool = False) -> int:
+        """Hand updates that were recorded but never handled back to the queue (`at_once`:
+        handle them here, one after another, as `receive` does)."""
         pending = [
             row
             for row in await self.inbox.reclaim(everything=everything)
@@ -146,7 +157,15 @@ class CoachApplication(Application):  # type: ignore[type-arg]
         for row in pending:
             if row.payload is None:
                 await self.inbox.done(row.update_id)
-        await self.deliver([(row.update_id, row.payload) for row in pending if row.payload])
+            else:
+                self._again.add(row.update_id)
+        again = [(row.update_id, row.payload) for row in pending if row.payload]
+        if not at_once:
+            await self.deliver(again)
+        for update_id, data in again if at_once else ():
+            update = await self._readable(update_id, data)
+            if update is not None:
+                await self.process_update(update)
         if pending:
             log.info("inbox: %d unhandled update(s) picked up again", len(pending))
         return len(pending)
@@ -180,8 +199,21 @@ class CoachApplication(Application):  # type: ignore[type-arg]
                 return
             user = update.effective_user if isinstance(update, Update) else None
             async with self.inbox.turn(user.id if user else None):
-                await super().process_update(update)
+                if isinstance(update, Update) and update_id in self._held:
+                    again = update_id in self._again
+                    if again and await self.inbox.handled(update_id):
+                        # Taken over from a process that was slow, not dead: it finished
+                        # while this one waited for the person's turn.
+                        return
+                    # Replies and writes are recorded, so a second run after a crash
+                    # repeats neither (bot/once.py).
+                    async with self.ledgers.handling(update, again=again):
+                        await super().process_update(update)
+                else:
+                    await super().process_update(update)
         finally:
+            if update_id is not None:
+                self._again.discard(update_id)
             if update_id is not None and update_id in self._held:
                 self._held.discard(update_id)
                 try:
@@ -257,11 +289,14 @@ def build_application(
     )
     if rate_limit:  # Telegram's limits, in two lanes: people talking to the bot go first
         builder = builder.rate_limiter(TwoLaneRateLimiter.from_settings(settings))
+    # The reply ledger sits in front of the calls handlers make (bot/once.py); getUpdates
+    # has its own connection and goes straight through.
     if request is not None:
         builder = builder.token(settings.bot_token or OFFLINE_TOKEN)
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(LedgerRequest(request)).get_updates_request(request)
     else:
         builder = builder.token(settings.require_token())
+        builder = builder.request(LedgerRequest(TracedHTTPXRequest(connection_pool_size=256)))
         builder = builder.base_url(f"{settings.bot_api_url}/bot")
         builder = builder.base_file_url(f"{settings.bot_api_url}/file/bot")
     app = builder.build()

@@ -14,8 +14,15 @@ from there.
   asyncio lock, across processes on PostgreSQL with a transaction-level advisory lock on the
   user id. Different people never wait for each other.
 
-Delivery is at least once: an update being handled when the process dies is handled again by
-whoever picks it up, so a reply in flight at the crash can go out twice. Nothing is lost.
+Nothing accepted is lost: an update being handled when the process dies is handled again by
+whoever picks it up. What its first run did is not done twice: while an update is handled, its
+replies go in the reply ledger and its database writes are marked (bot/once.py), and `done`
+deletes both in the transaction that marks the update handled. The policy for the one call in
+doubt (a request on its way at the crash, its answer unknown): it is taken as delivered and not
+repeated, except a reply to an update the safety screen flags (crisis, danger, abuse), which is
+sent again, because a missing crisis reply is worse than a repeated one. So a kill can cost at
+most a reply noted but not yet gone (one per update being handled), and repeats nothing but
+that crisis reply.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
-from bot.db.models import InboxUpdate
+from bot.db.models import InboxUpdate, ReplyLedger, UpdateWrite
+from bot.once import clear
 
 # How long a claim holds without a heartbeat before another process may take the update over.
 # The bot's own default: long enough for a slow reply through the rate limiter, short enough
@@ -130,19 +138,22 @@ class Inbox:
         return [row["update_id"] for row in rows if row["update_id"] in new]
 
     async def done(self, update_id: int) -> None:
-        """The update was handled: mark it, and forget what it said."""
+        """The update was handled: mark it, forget what it said, and drop its ledger rows
+        (bot/once.py), all in one transaction."""
         async with self.db.transaction() as session:
             await session.execute(
                 update(InboxUpdate)
                 .where(InboxUpdate.update_id == update_id)
                 .values(processed_at=self.clock.now(), payload=None)
             )
+            await clear(session, [update_id])
 
     async def forget(self, update_id: int) -> None:
         """Remove an update that is not for the bot to keep (one from outside a private chat):
         nothing of it stays, not even who sent it."""
         async with self.db.transaction() as session:
             await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id == update_id))
+            await clear(session, [update_id])
 
     async def heartbeat(self, update_ids: Iterable[int]) -> None:
         """Renew this process's claim on the updates it still holds."""
@@ -190,13 +201,25 @@ class Inbox:
         return pending
 
     async def prune(self) -> int:
-        """Delete rows handled more than a day ago; returns how many went."""
+        """Delete rows handled more than a day ago, and any ledger rows (bot/once.py) left
+        without an unhandled update; returns how many inbox rows went."""
         cutoff = self.clock.now() - KEEP_HANDLED
+        unhandled = select(InboxUpdate.update_id).where(InboxUpdate.processed_at.is_(None))
         async with self.db.transaction() as session:
             result = await session.execute(
                 delete(InboxUpdate).where(InboxUpdate.processed_at < cutoff)
             )
+            for table in (ReplyLedger, UpdateWrite):
+                await session.execute(delete(table).where(table.update_id.not_in(unhandled)))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def handled(self, update_id: int) -> bool:
+        """Whether the update is marked handled (by this process or another)."""
+        async with self.db.sessions() as session:
+            at = await session.scalar(
+                select(InboxUpdate.processed_at).where(InboxUpdate.update_id == update_id)
+            )
+        return at is not None
 
     async def unhandled(self) -> int:
         async with self.db.sessions() as session:

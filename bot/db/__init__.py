@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -51,6 +53,19 @@ def _ping_in_one_trip(dbapi_connection: Any) -> bool:
     return True
 
 
+class WriteLog(Protocol):
+    async def commit(self, session: AsyncSession) -> bool:
+        """Called as a transaction is about to commit; False to roll it back instead."""
+        ...
+
+
+# Set while an update is being handled (bot/once.py): it numbers the update's transactions, so
+# one already committed before a crash is not committed again when the update is handled again.
+handling_writes: ContextVar[WriteLog | None] = ContextVar("handling_writes", default=None)
+# Whether this task already holds the SQLite writer's turn (a transaction inside another).
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
+
+
 class Database:
     """One engine and its session factory; `schema` isolates PostgreSQL test runs."""
 
@@ -72,12 +87,31 @@ class Database:
         elif self.engine.dialect.driver == "asyncpg":
             self.engine.dialect.do_ping = _ping_in_one_trip  # type: ignore[method-assign]
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite lets one writer in at a time and makes the others sleep and retry; taking turns
+        # here instead keeps a burst of scheduled writes from delaying a reply by those sleeps.
+        self._writer = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """This process's turn to write (SQLite only; PostgreSQL locks rows, not the file)."""
+        if self._writer is None or _writing.get():
+            yield
+            return
+        async with self._writer:
+            token = _writing.set(True)
+            try:
+                yield
+            finally:
+                _writing.reset(token)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work is committed on success and rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        writes = handling_writes.get()
+        async with self.write_turn(), self.sessions() as session, session.begin():
             yield session
+            if writes is not None and not await writes.commit(session):
+                await session.rollback()
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to run at every start)."""

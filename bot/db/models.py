@@ -371,3 +371,33 @@ class BreathingExercise(Base):
     step: Mapped[int] = mapped_column(Integer)  # the index of the next step to send
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReplyLedger(Base):
+    """One call the bot made to Telegram while handling an update (bot/once.py): "sending" just
+    before the request goes out, then Telegram's answer. When the update is handled again after
+    a crash, a call already answered is not made again. The answer keeps ids only, never a
+    text; the rows go when the update is marked handled."""
+
+    __tablename__ = "reply_ledger"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Whose update it is (as in the inbox, no foreign key): /delete removes these rows too.
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    method: Mapped[str] = mapped_column(String(64))
+    # None while the request is on its way: its outcome is unknown.
+    status: Mapped[int | None] = mapped_column(Integer)
+    answer: Mapped[str | None] = mapped_column(Text)
+
+
+class UpdateWrite(Base):
+    """A transaction committed while handling an update (bot/once.py), committed in the same
+    transaction: handling the update again after a crash does not commit it a second time. The
+    rows go when the update is marked handled."""
+
+    __tablename__ = "update_writes"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)

@@ -22,9 +22,10 @@ from bot.db import Database
 from bot.db.models import Base, User
 from bot.services.retry import retry_transient
 
-# Updates waiting in the inbox (or remembered there for a day, emptied, as ids already seen):
-# exported and deleted like everything else, but on their own they are not "something stored".
-TRANSIENT_TABLES = frozenset({"inbox"})
+# Updates waiting in the inbox (or remembered there for a day, emptied, as ids already seen),
+# and the ledgers of the update being handled (bot/once.py, ids only): exported and deleted
+# like everything else, but on their own they are not "something stored".
+TRANSIENT_TABLES = frozenset({"inbox", "reply_ledger", "update_writes"})
 EXPORT_FILENAME = "breakup-coach-export.json"
 EXPORT_FORMAT = 1
 

@@ -15,10 +15,12 @@ from bot.db.models import (
     ContactEvent,
     JournalEntry,
     Profile,
+    ReplyLedger,
     RiskSignal,
     RiskyDay,
     SafetyPlanPart,
     SafetyState,
+    UpdateWrite,
     Urge,
     User,
 )
@@ -61,6 +63,10 @@ async def fill_every_table(person: Person, user_id: int) -> None:
                                updated_at=now),
                 BreathingExercise(user_id=user_id, chat_id=user_id, step=1, due_at=now,
                                   started_at=now),
+                # An update being handled: its reply so far and its first write (bot/once.py).
+                ReplyLedger(update_id=10**12 + user_id, seq=0, user_id=user_id,
+                            method="sendMessage", status=200, answer='{"ok": true}'),
+                UpdateWrite(update_id=10**12 + user_id, seq=0, user_id=user_id),
             ]
         )  # fmt: skip
 
