@@ -92,7 +92,11 @@ async def test_the_intake_question_is_awaited_from_the_profile_unless_something_
     assert await conversation.expected(5) == Expected("intake.ask", {"step": "ex_name"})
 
 
-async def test_the_migration_carries_people_who_were_mid_flow_into_the_awaited_column(db, clock):
+async def test_the_migration_carries_people_who_were_mid_flow_into_the_awaited_column(
+    empty_db, clock
+):
+    db = empty_db
+
     def upgrade(to: str):
         async def run(conn):
             await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), to))
