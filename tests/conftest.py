@@ -4,10 +4,11 @@ PostgreSQL is expected at 127.0.0.1:5432 (database `test`, trust auth), or where
 TEST_POSTGRES_URL points. Locally an unreachable server skips those runs with a reason; in CI
 (CI=true) it fails them, so a missing database can never pass as green.
 
-Each test gets a database of its own that is already migrated: the migrations run once per
-session into a template (a SQLite file, a PostgreSQL database), and each test starts from a
-copy of it, which costs a few milliseconds instead of running every migration again. A test
-that needs a database with no schema at all takes `empty_db`.
+Each test gets a database of its own. On SQLite it is already migrated: the migrations run
+once per session into a template file, and each test starts from a copy of it (a millisecond
+instead of a third of a second). On PostgreSQL it is an empty schema, migrated by the app or by
+`migrated_db` (copying a template database per test costs more there, in disk writes). A test
+that needs a database with no schema at all on both takes `empty_db`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -68,12 +69,6 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-def _database_url(name: str) -> str:
-    """POSTGRES_URL with its database name replaced."""
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    return f"{base}/{name}"
-
-
 async def _migrated(url: str) -> None:
     database = Database(url)
     try:
@@ -90,30 +85,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str | None]:
-    """The name of a PostgreSQL database with every migration applied, made once per session
-    (None when the server is unreachable; the `db` fixture then skips or fails)."""
-    if asyncio.run(postgres_problem()):
-        yield None
-        return
-    name = f"coach_template_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        conn = await asyncpg.connect(_dsn())
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        asyncio.run(_migrated(_database_url(name)))
-        yield name
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 async def _postgres_or_skip() -> None:
     problem = await postgres_problem()
     if problem:
@@ -124,12 +95,10 @@ async def _postgres_or_skip() -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    sqlite_template: Path,
-    postgres_template: str | None,
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 ) -> AsyncIterator[Database]:
-    """A migrated database of each kind, a copy of the session's template."""
+    """A database of each kind: on SQLite a copy of the session's migrated template, on
+    PostgreSQL an empty schema of its own (the app or `migrated_db` migrates it)."""
     if request.param == "sqlite":
         path = tmp_path / "coach.sqlite3"
         shutil.copyfile(sqlite_template, path)
@@ -138,15 +107,15 @@ async def db(
         await database.dispose()
         return
     await _postgres_or_skip()
-    name = f"test_{uuid.uuid4().hex[:16]}"
+    schema = f"test_{uuid.uuid4().hex[:16]}"
     admin = await asyncpg.connect(_dsn())
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
-        database = Database(_database_url(name))
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
+        database = Database(POSTGRES_URL, schema=schema)
         yield database
         await database.dispose()
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await admin.close()
 
 
