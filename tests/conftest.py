@@ -18,6 +18,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -93,51 +94,49 @@ async def _postgres_or_skip() -> None:
         pytest.skip(problem)
 
 
+@asynccontextmanager
+async def _database(kind: str, sqlite_file: Path, template: Path | None) -> AsyncIterator[Database]:
+    """A database of `kind` of its own: a SQLite file (a copy of `template` when given), or an
+    empty PostgreSQL schema dropped afterwards."""
+    if kind == "sqlite":
+        if template is not None:
+            shutil.copyfile(template, sqlite_file)
+        database = Database(f"sqlite+aiosqlite:///{sqlite_file}")
+        try:
+            yield database
+        finally:
+            await database.dispose()
+        return
+    await _postgres_or_skip()
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(_dsn())
+    try:
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
+        database = Database(POSTGRES_URL, schema=schema)
+        try:
+            yield database
+        finally:
+            await database.dispose()
+    finally:
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 ) -> AsyncIterator[Database]:
     """A database of each kind: on SQLite a copy of the session's migrated template, on
     PostgreSQL an empty schema of its own (the app or `migrated_db` migrates it)."""
-    if request.param == "sqlite":
-        path = tmp_path / "coach.sqlite3"
-        shutil.copyfile(sqlite_template, path)
-        database = Database(f"sqlite+aiosqlite:///{path}")
+    async with _database(request.param, tmp_path / "coach.sqlite3", sqlite_template) as database:
         yield database
-        await database.dispose()
-        return
-    await _postgres_or_skip()
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(_dsn())
-    try:
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-        database = Database(POSTGRES_URL, schema=schema)
-        yield database
-        await database.dispose()
-    finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A database of each kind with no schema at all (for tests of the migrations)."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'coach.sqlite3'}")
+    async with _database(request.param, tmp_path / "coach.sqlite3", None) as database:
         yield database
-        await database.dispose()
-        return
-    await _postgres_or_skip()
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(_dsn())
-    try:
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-        database = Database(POSTGRES_URL, schema=schema)
-        yield database
-        await database.dispose()
-    finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
 
 
 @pytest.fixture
