@@ -86,6 +86,10 @@ class Profile(Base):
     ex_name: Mapped[str | None] = mapped_column(String(64))
     breakup_when: Mapped[BreakupWhen | None] = mapped_column(_enum(BreakupWhen, "breakup_when"))
     breakup_on: Mapped[date | None] = mapped_column(Date)
+    # How the last contact was answered: a tapped choice ("today", "few_days", "week",
+    # "since_breakup") or "exact" for a typed date. Tapped choices are relative to the day
+    # they were given, so they move with it when the time zone arrives later in the intake.
+    last_contact_when: Mapped[str | None] = mapped_column(String(16))
     who_ended: Mapped[WhoEnded | None] = mapped_column(_enum(WhoEnded, "who_ended"))
     shares_kids: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     shares_work: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

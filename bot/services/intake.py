@@ -93,6 +93,7 @@ class InvalidAnswer(ValueError):
 # of a week (the same reading as the breakup's "this week"); the others say it themselves.
 DAYS_AGO_FOR_LAST_CONTACT = {"today": 0, "few_days": 3, "week": 7}
 SINCE_BREAKUP = "since_breakup"
+EXACT_DAY = "exact"  # last_contact_when for a typed date
 
 
 def is_skipped(step: str, profile: ProfileView | Profile) -> bool:
@@ -269,7 +270,7 @@ class IntakeService:
                 case "timezone":
                     zone = str(value)
                     zone_info(zone)
-                    profile.timezone = zone
+                    self._move_to_zone(profile, zone)
                 case "checkin_hour":
                     hour = int(str(value))
                     if not 0 <= hour <= 23:
@@ -301,12 +302,36 @@ class IntakeService:
             if value > today:
                 raise ValueError(value)
             profile.no_contact_started_on = value
+            profile.last_contact_when = EXACT_DAY
             return
         choice = str(value)
         if choice == SINCE_BREAKUP:
             profile.no_contact_started_on = profile.breakup_on or today
+        else:
+            days_ago = DAYS_AGO_FOR_LAST_CONTACT[choice]
+            profile.no_contact_started_on = today - timedelta(days=days_ago)
+        profile.last_contact_when = choice
+
+    def _move_to_zone(self, profile: Profile, zone: str) -> None:
+        """Set the time zone. During the intake, answers tapped as 'this week' or 'a few days
+        ago' were dated from the day it was where the bot runs; when the person's own day is a
+        different one, those dates move with it (a typed date stays as typed)."""
+        now = self.clock.now()
+        before = local_today(profile, now, self.default_tz)
+        profile.timezone = zone
+        shift = local_today(profile, now, self.default_tz) - before
+        if not shift or profile.intake_completed_at is not None:
             return
-        profile.no_contact_started_on = today - timedelta(days=DAYS_AGO_FOR_LAST_CONTACT[choice])
+        tapped_breakup = profile.breakup_when not in (None, BreakupWhen.EXACT)
+        if tapped_breakup and profile.breakup_on is not None:
+            profile.breakup_on += shift
+        if profile.last_contact_when == SINCE_BREAKUP:
+            profile.no_contact_started_on = profile.breakup_on
+        elif (
+            profile.last_contact_when in DAYS_AGO_FOR_LAST_CONTACT
+            and profile.no_contact_started_on is not None
+        ):
+            profile.no_contact_started_on += shift
 
     async def _profile(self, session: AsyncSession, user_id: int) -> Profile:
         return await q.get_or_create_profile(session, user_id, self.clock.now())

@@ -227,3 +227,43 @@ async def test_the_migrations_build_exactly_the_schema_the_models_describe(migra
     async with migrated_db.engine.connect() as conn:
         differences = await conn.run_sync(diff)
     assert differences == []
+
+
+async def test_tapped_days_move_with_the_time_zone_when_it_puts_the_person_on_another_day(
+    intake, clock
+):
+    clock.set(datetime(2026, 11, 28, 0, 10, tzinfo=UTC))  # still the 27th in Chicago
+    await register(intake)
+    await intake.begin(42)
+    await intake.answer(42, "breakup", "this_week")
+    progress = await intake.answer(42, "last_contact", "since_breakup")
+    assert progress.profile.last_contact_on == date(2026, 11, 25)  # dated from UTC's day
+    progress = await intake.answer(42, "timezone", "America/Chicago", advance=False)
+    assert progress.profile.breakup_on == date(2026, 11, 24)  # three days before the 27th
+    assert progress.profile.last_contact_on == date(2026, 11, 24)
+    assert await intake.today(42) == date(2026, 11, 27)
+
+
+async def test_a_typed_last_contact_day_stays_as_typed_when_the_time_zone_arrives(intake, clock):
+    clock.set(datetime(2026, 11, 28, 0, 10, tzinfo=UTC))
+    await register(intake)
+    await intake.begin(42)
+    await intake.answer(42, "breakup", date(2026, 11, 20))
+    await intake.answer(42, "last_contact", date(2026, 11, 22))
+    progress = await intake.answer(42, "timezone", "America/Chicago", advance=False)
+    assert progress.profile.breakup_on == date(2026, 11, 20)
+    assert progress.profile.last_contact_on == date(2026, 11, 22)
+
+
+async def test_a_few_days_ago_moves_with_the_day_but_not_after_the_intake(intake, clock):
+    clock.set(datetime(2026, 11, 28, 0, 10, tzinfo=UTC))
+    await register(intake)
+    await intake.begin(42)
+    await intake.answer(42, "last_contact", "few_days")
+    progress = await intake.answer(42, "timezone", "Asia/Tokyo", advance=False)
+    assert progress.profile.last_contact_on == date(2026, 11, 25)  # already the 28th in Tokyo
+    progress = await intake.answer(42, "timezone", "America/Chicago", advance=False)
+    assert progress.profile.last_contact_on == date(2026, 11, 24)
+    await intake.answer(42, "checkin_hour", 9)
+    progress = await intake.answer(42, "timezone", "Asia/Tokyo", advance=False)
+    assert progress.profile.last_contact_on == date(2026, 11, 24)  # the plan has begun
