@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ from content.screen import (
     SAFE,
     SEMANTIC_CATEGORY,
     SEMANTIC_IDS,
+    Gate,
     ScreenResult,
     combine,
     expand,
@@ -699,6 +701,22 @@ def test_a_needs_regex_that_finds_nothing_skips_the_pattern(tmp_path):
     )
     assert screen("he kicked me", directory=directory).risk == "none"
     assert screen("zzz he kicked me", directory=directory).risk == "abuse"
+
+
+def test_a_needs_gate_finds_what_its_regex_finds():
+    # Plain words are looked for with `in`, the rest with the regex: the answer is the same.
+    gate = Gate.build(prepare_regex(r"(?:rope|pills?|\bod\b|car park)"))
+    assert gate.words == ("rope", "car park")
+    for text in ("the rope", "two pills", "an od", "good", "odd", "the car park", "nothing"):
+        assert bool(gate.search(text)) == bool(re.search(gate.pattern, text)), text
+    whole = Gate.build(prepare_regex(r"\b(?:one|two)\b"))
+    assert whole.words == () and whole.search("two") and not whole.search("twofold")
+    texts = [normalise(t) for _, _, t in RISKS] + [normalise(t) for t in SAFES]
+    for pattern in load_patterns():
+        if pattern.needs is not None:
+            regex = re.compile(pattern.needs.pattern)
+            for text in texts:
+                assert bool(pattern.needs.search(text)) == bool(regex.search(text)), pattern.id
 
 
 # --- The command line ---------------------------------------------------------------------------
