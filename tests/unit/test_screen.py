@@ -974,8 +974,8 @@ def test_a_relapse_of_something_unnamed_is_asked_about_not_acted_on():
 @pytest.mark.parametrize(
     "text",
     [
-        "i keep wishing i could just stop existing",
-        "id rather not be alive",
+        "would be nice to just stop everything, me included",
+        "i just want everything including me to stop",
         "i feel like ending it",
     ],
 )
@@ -1014,9 +1014,9 @@ def test_without_its_store_the_screen_goes_on_with_the_patterns_and_logs_no_text
             (REPO / "content" / name).read_text(encoding="utf-8"), encoding="utf-8"
         )
     assert screen("i want to die", directory=tmp_path).level == "act"
-    assert not screen("id rather not be alive", directory=tmp_path).flagged
+    assert not screen("i just want everything including me to stop", directory=tmp_path).flagged
     assert "semantic layer unavailable" in caplog.text
-    assert "alive" not in caplog.text and "want to die" not in caplog.text
+    assert "including me" not in caplog.text and "want to die" not in caplog.text
     with pytest.raises(semantic.SemanticUnavailable):
         semantic.judge("anything", tmp_path)
 
