@@ -35,6 +35,7 @@ How a message is matched:
    matches "dont".
 3. A pattern may name a cheap `needs` regex: when that finds nothing, the pattern's other
    regexes are not run at all (a speed-up only; it must hold whenever any of them matches).
+   The plain words of a gate are looked for with `in`, which is much faster (see `Gate`).
 4. A pattern matches when one of its regexes matches somewhere that none of its
    `unless` regexes (nor a cancelling category) overlaps ("want to die", unless "die alone").
 
@@ -339,6 +340,69 @@ class Regex:
         return self.compiled.finditer(text)
 
 
+_GATE_LITERAL = re.compile(r"[^\\.^$*+?{}\[\]()|]+")
+
+
+def _top_level_alternatives(src: str) -> list[str] | None:
+    """The alternatives of a regex that is one non-capturing group "(?:a|b|c)", or None."""
+    if not (src.startswith("(?:") and src.endswith(")")):
+        return None
+    inner, parts, depth, start, i = src[3:-1], [], 0, 0, 0
+    while i < len(inner):
+        ch = inner[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = _copy_class(inner, i)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:  # the first group closes before the end: not one group
+                return None
+        elif ch == "|" and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+        i += 1
+    parts.append(inner[start:])
+    return parts
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """A pattern's `needs` regex, checked fast.
+
+    A gate is most often a list of words ("(?:pill|tablet|rope)"). Python's regex engine tries
+    every word at every position of the text, which costs milliseconds on a long message;
+    looking for each plain word with `in` costs microseconds. So the plain words of a gate that
+    is one group of alternatives are looked for with `in`, and only its other alternatives
+    ("\\bod\\b") with the regex. `search` finds something exactly when the whole regex would.
+    """
+
+    pattern: str
+    words: tuple[str, ...] = ()
+    rest: re.Pattern[str] | None = None
+
+    @classmethod
+    def build(cls, prepared: str) -> Gate:
+        parts = _top_level_alternatives(prepared)
+        if parts is None or any(not p for p in parts):
+            return cls(prepared, (), re.compile(prepared))
+        words = tuple(p for p in parts if _GATE_LITERAL.fullmatch(p))
+        others = [p for p in parts if not _GATE_LITERAL.fullmatch(p)]
+        rest = re.compile("(?:" + "|".join(others) + ")") if others else None
+        return cls(prepared, words, rest)
+
+    def search(self, text: str) -> object | None:
+        """Something truthy when the gate's regex finds a match in `text`, else None."""
+        for word in self.words:
+            if word in text:
+                return word
+        return self.rest.search(text) if self.rest is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class RiskPattern:
     """One compiled pattern. `risk`/`level` are None for flag-only categories."""
@@ -351,7 +415,7 @@ class RiskPattern:
     regexes: tuple[Regex, ...]
     unless: tuple[Regex, ...] = ()
     cancels: frozenset[str] = field(default_factory=frozenset)
-    needs: re.Pattern[str] | None = None
+    needs: Gate | None = None
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Every span where this pattern matches already-normalised `text`."""
@@ -518,7 +582,9 @@ def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ..
         try:
             regexes = tuple(_compile(src, data.fragments) for src in spec.match)
             unless = tuple(_compile(src, data.fragments) for src in spec.unless)
-            needs = _compile(spec.needs, data.fragments).compiled if spec.needs else None
+            needs = None
+            if spec.needs:
+                needs = Gate.build(_compile(spec.needs, data.fragments).compiled.pattern)
         except ValueError as exc:
             raise ContentError(file, spec.id, str(exc)) from None
         patterns.append(

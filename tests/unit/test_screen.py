@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ from content.screen import (
     SAFE,
     SEMANTIC_CATEGORY,
     SEMANTIC_IDS,
+    Gate,
     ScreenResult,
     combine,
     expand,
@@ -701,6 +703,22 @@ def test_a_needs_regex_that_finds_nothing_skips_the_pattern(tmp_path):
     assert screen("zzz he kicked me", directory=directory).risk == "abuse"
 
 
+def test_a_needs_gate_finds_what_its_regex_finds():
+    # Plain words are looked for with `in`, the rest with the regex: the answer is the same.
+    gate = Gate.build(prepare_regex(r"(?:rope|pills?|\bod\b|car park)"))
+    assert gate.words == ("rope", "car park")
+    for text in ("the rope", "two pills", "an od", "good", "odd", "the car park", "nothing"):
+        assert bool(gate.search(text)) == bool(re.search(gate.pattern, text)), text
+    whole = Gate.build(prepare_regex(r"\b(?:one|two)\b"))
+    assert whole.words == () and whole.search("two") and not whole.search("twofold")
+    texts = [normalise(t) for _, _, t in RISKS] + [normalise(t) for t in SAFES]
+    for pattern in load_patterns():
+        if pattern.needs is not None:
+            regex = re.compile(pattern.needs.pattern)
+            for text in texts:
+                assert bool(pattern.needs.search(text)) == bool(regex.search(text)), pattern.id
+
+
 # --- The command line ---------------------------------------------------------------------------
 
 
@@ -956,8 +974,8 @@ def test_a_relapse_of_something_unnamed_is_asked_about_not_acted_on():
 @pytest.mark.parametrize(
     "text",
     [
-        "i keep wishing i could just stop existing",
-        "id rather not be alive",
+        "would be nice to just stop everything, me included",
+        "i just want everything including me to stop",
         "i feel like ending it",
     ],
 )
@@ -996,9 +1014,9 @@ def test_without_its_store_the_screen_goes_on_with_the_patterns_and_logs_no_text
             (REPO / "content" / name).read_text(encoding="utf-8"), encoding="utf-8"
         )
     assert screen("i want to die", directory=tmp_path).level == "act"
-    assert not screen("id rather not be alive", directory=tmp_path).flagged
+    assert not screen("i just want everything including me to stop", directory=tmp_path).flagged
     assert "semantic layer unavailable" in caplog.text
-    assert "alive" not in caplog.text and "want to die" not in caplog.text
+    assert "including me" not in caplog.text and "want to die" not in caplog.text
     with pytest.raises(semantic.SemanticUnavailable):
         semantic.judge("anything", tmp_path)
 
