@@ -38,13 +38,20 @@ from content.semantic import (  # noqa: E402
 )
 
 FIXTURES = ROOT / "tests" / "unit" / "fixtures"
-# The sets measured: every set the semantic layer learns from (the fourth look is apart).
+# The sets measured: every set the semantic layer learns from (the looks and train5 are apart).
 RISK_SETS = TRAINING_RISK_SETS
 SAFE_SETS = TRAINING_SAFE_SETS
 # The fourth look: held out from the tuning of the patterns and the semantic layer alike, so its
 # figures are measured, reported and floored in the tests, never tuned on.
 LOOK4_RISK = "screen_risk_look4.tsv"
 LOOK4_SAFE = "screen_safe_look4.txt"
+# The fifth look: written blind (before reading the patterns or any other set) and measured
+# before and after the next round of patterns; held out in the same way.
+LOOK5_RISK = "screen_risk_look5.tsv"
+LOOK5_SAFE = "screen_safe_look5.txt"
+# A tuning pair written by category for that round of patterns (apart from the layer's store).
+TRAIN5_RISK = "screen_risk_train5.tsv"
+TRAIN5_SAFE = "screen_safe_train5.txt"
 # Everyday breakup talk: a snapshot of every non-crisis message of the understanding sets, plus
 # those sets themselves when they are in the repository (labels other than crisis and danger).
 EVERYDAY_SET = "screen_safe_everyday.txt"
@@ -240,6 +247,8 @@ def main(argv: list[str]) -> None:
             "probe_3": sets(RISK_SETS[5:6], SAFE_SETS[5:6]),
             "all": sets(RISK_SETS, SAFE_SETS),
             "look_4": sets([LOOK4_RISK], [LOOK4_SAFE]),
+            "train_5": sets([TRAIN5_RISK], [TRAIN5_SAFE]),
+            "look_5": sets([LOOK5_RISK], [LOOK5_SAFE]),
             "everyday": {k: v for k, v in everyday.items() if not k.endswith("_texts")},
             "categories": category_counts(RISK_SETS, use_semantic=semantic),
         }

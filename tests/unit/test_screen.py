@@ -15,8 +15,12 @@ import pytest
 from bench.screen import (
     LOOK4_RISK,
     LOOK4_SAFE,
+    LOOK5_RISK,
+    LOOK5_SAFE,
     RISK_SETS,
     SAFE_SETS,
+    TRAIN5_RISK,
+    TRAIN5_SAFE,
     everyday_sentences,
     measure_sets,
     risk_sentences,
@@ -1047,10 +1051,11 @@ def test_the_model_is_read_from_the_installed_wheel_offline_without_importing_th
     assert done.stdout.strip() == "ok"
 
 
-def test_the_stored_sentences_match_the_training_sets_and_leave_out_the_fourth_look():
+def test_the_stored_sentences_match_the_training_sets_and_leave_out_the_held_out_looks():
     assert semantic.TRAINING_RISK_SETS == RISK_SETS
     assert semantic.TRAINING_SAFE_SETS == SAFE_SETS
     assert LOOK4_RISK not in RISK_SETS and LOOK4_SAFE not in SAFE_SETS
+    assert LOOK5_RISK not in RISK_SETS and LOOK5_SAFE not in SAFE_SETS
     fixtures = REPO / "tests" / "unit" / "fixtures"
     groups = semantic.training_groups(fixtures)
     everyday = semantic.everyday_texts(fixtures)
@@ -1082,7 +1087,7 @@ def test_folding_for_the_encoder_keeps_double_letters_and_drops_stretching():
     assert semantic.fold("don\u2019t\x00go") == "don't go"
 
 
-# --- The fourth look: held out, its first figures are the floor -----------------------------------
+# --- The held-out looks: their measured figures are the floor -------------------------------------
 
 
 def test_the_fourth_look_holds_at_least_its_first_figures():
@@ -1091,6 +1096,21 @@ def test_the_fourth_look_holds_at_least_its_first_figures():
     assert figures.recall["self_harm"][0] >= 41, figures.missed
     assert figures.recall["danger"][0] >= 24, figures.missed
     assert figures.false_alarms[0] <= 14, figures.alarms
+
+
+def test_the_fifth_look_holds_at_least_the_figures_measured_after_the_last_round_of_patterns():
+    figures = measure_sets([LOOK5_RISK], [LOOK5_SAFE])
+    assert len(risk_sentences(LOOK5_RISK)) >= 200 and len(safe_sentences(LOOK5_SAFE)) >= 200
+    assert figures.recall["self_harm"][0] >= 83, figures.missed
+    assert figures.recall["danger"][0] >= 39, figures.missed
+    assert figures.false_alarms[0] <= 12, figures.alarms
+
+
+def test_the_fifth_tuning_pair_keeps_what_the_patterns_were_built_to_catch():
+    figures = measure_sets([TRAIN5_RISK], [TRAIN5_SAFE])
+    assert figures.recall["self_harm"][0] >= 275, figures.missed
+    assert figures.recall["danger"][0] >= 138, figures.missed
+    assert figures.false_alarms[0] <= 9, figures.alarms
 
 
 # --- Context: one message's level is its own ----------------------------------------------------
