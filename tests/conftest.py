@@ -15,8 +15,10 @@ that needs a database with no schema at all on both takes `empty_db`.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -55,6 +57,31 @@ async def postgres_problem() -> str | None:
     if _postgres_problem is False:
         _postgres_problem = await _probe()
     return _postgres_problem  # type: ignore[return-value]
+
+
+@pytest.fixture(autouse=True)
+def _one_at_a_time_when_marked_alone(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With the suite on several workers, a test marked `alone` (a proof bounded in time)
+    runs while no other test of the run does: it waits for the running ones to finish, and
+    the others wait for it. Two locks: a gate taken briefly before every test, held by the
+    `alone` test until it has the run lock to itself, so a stream of ordinary tests can never
+    keep it waiting."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        yield
+        return
+    alone = request.node.get_closest_marker("alone") is not None
+    base = Path(tempfile.gettempdir()) / f"breakup-coach-tests-{run}"
+    with open(f"{base}.gate", "a") as gate, open(f"{base}.lock", "a") as lock:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture

@@ -132,14 +132,16 @@ def test_one_permanent_refusal_touches_nobody_else_and_is_tried_once(
     assert "Traceback" not in bot.log()
 
 
-def test_people_talking_to_the_bot_are_answered_ahead_of_a_burst_of_check_ins(
+@pytest.mark.alone
+def test_people_talking_to_the_bot_are_answered_within_a_second_during_a_burst_of_check_ins(
     emulator: Emulator, proxy: FaultyProxy, start_bot: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
-    """Replies overtake the scheduled sends: while one waits, at most about five seconds' worth
-    of the burst (30 a second) goes out, where a reply queued behind it would wait for hundreds.
-    Counted in sends rather than timed, so a busy test machine cannot fail it; the time itself
-    (the p95 under this burst) is measured by bench/send_burst.py."""
+    """Replies overtake the scheduled sends. Timed, so it runs alone (a second worker's tests on
+    the same two cores would double every time); counted too: while a person waits, at most
+    about five seconds' worth of the burst (30 a second) goes out, where a reply queued behind
+    it would wait for hundreds."""
     bot = start_behind(start_bot, proxy, tmp_path)
     p95, detail = interactive_p95_under_burst(emulator, proxy, bot)
+    assert p95 <= 1000, (p95, detail)
     assert detail["checkins_ahead_p95"] <= 150, (p95, detail)
     assert detail["checkins_sent_meanwhile"] > 100  # the burst really was going on
