@@ -21,6 +21,8 @@ from bench.screen import (
     SAFE_SETS,
     TRAIN5_RISK,
     TRAIN5_SAFE,
+    TRAIN6_RISK,
+    TRAIN6_SAFE,
     everyday_sentences,
     measure_sets,
     risk_sentences,
@@ -1111,6 +1113,13 @@ def test_the_fifth_tuning_pair_keeps_what_the_patterns_were_built_to_catch():
     assert figures.recall["self_harm"][0] >= 275, figures.missed
     assert figures.recall["danger"][0] >= 138, figures.missed
     assert figures.false_alarms[0] <= 9, figures.alarms
+
+
+def test_the_sixth_tuning_pair_keeps_what_the_second_round_of_patterns_was_built_to_catch():
+    figures = measure_sets([TRAIN6_RISK], [TRAIN6_SAFE])
+    assert figures.recall["self_harm"][0] >= 91, figures.missed
+    assert figures.recall["danger"][0] >= 92, figures.missed
+    assert figures.false_alarms[0] <= 3, figures.alarms
 
 
 # --- Context: one message's level is its own ----------------------------------------------------
