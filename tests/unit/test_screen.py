@@ -1095,16 +1095,16 @@ def test_folding_for_the_encoder_keeps_double_letters_and_drops_stretching():
 def test_the_fourth_look_holds_at_least_its_first_figures():
     figures = measure_sets([LOOK4_RISK], [LOOK4_SAFE])
     assert len(risk_sentences(LOOK4_RISK)) >= 120 and len(safe_sentences(LOOK4_SAFE)) >= 120
-    assert figures.recall["self_harm"][0] >= 41, figures.missed
-    assert figures.recall["danger"][0] >= 24, figures.missed
+    assert figures.recall["self_harm"][0] >= 50, figures.missed
+    assert figures.recall["danger"][0] >= 27, figures.missed
     assert figures.false_alarms[0] <= 14, figures.alarms
 
 
-def test_the_fifth_look_holds_at_least_the_figures_measured_after_the_last_round_of_patterns():
+def test_the_fifth_look_holds_at_least_the_figures_measured_after_the_rounds_of_patterns():
     figures = measure_sets([LOOK5_RISK], [LOOK5_SAFE])
     assert len(risk_sentences(LOOK5_RISK)) >= 200 and len(safe_sentences(LOOK5_SAFE)) >= 200
-    assert figures.recall["self_harm"][0] >= 83, figures.missed
-    assert figures.recall["danger"][0] >= 39, figures.missed
+    assert figures.recall["self_harm"][0] >= 85, figures.missed
+    assert figures.recall["danger"][0] >= 44, figures.missed
     assert figures.false_alarms[0] <= 12, figures.alarms
 
 
