@@ -732,6 +732,12 @@ def parse_cues(raw: Any, file: str = CUES_FILE) -> CueScorer:
 
 def load_cues(directory: Path = CONTENT_DIR) -> CueScorer:
     """The cue stage from `risk_cues.yaml`, compiled once per directory."""
+    return _load_cues_at(directory)
+
+
+@cache
+def _load_cues_at(directory: Path) -> CueScorer:
+    # Keyed on the path as given first: resolving a path costs system calls on every message.
     return _load_cues(Path(directory).resolve())
 
 
@@ -780,6 +786,12 @@ def parse_shorthand(raw: Any, file: str = SHORTHAND_FILE) -> Shorthand:
 
 def load_shorthand(directory: Path = CONTENT_DIR) -> Shorthand:
     """The shorthand table from `risk_shorthand.yaml`, compiled once per directory."""
+    return _load_shorthand_at(directory)
+
+
+@cache
+def _load_shorthand_at(directory: Path) -> Shorthand:
+    # Keyed on the path as given first: resolving a path costs system calls on every message.
     return _load_shorthand(Path(directory).resolve())
 
 
