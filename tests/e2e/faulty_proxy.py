@@ -187,6 +187,8 @@ class FaultyProxy:
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             return
+        except asyncio.CancelledError:  # the proxy is closing: end quietly, nothing to report
+            return
         finally:
             writer.close()
 
