@@ -50,6 +50,9 @@ LOOK4_SAFE = "screen_safe_look4.txt"
 # before and after the next round of patterns; held out in the same way.
 LOOK5_RISK = "screen_risk_look5.tsv"
 LOOK5_SAFE = "screen_safe_look5.txt"
+# The sixth look: written blind after both rounds of patterns and measured once on them.
+LOOK6_RISK = "screen_risk_look6.tsv"
+LOOK6_SAFE = "screen_safe_look6.txt"
 # A tuning pair written by category for that round of patterns (apart from the layer's store).
 TRAIN5_RISK = "screen_risk_train5.tsv"
 TRAIN5_SAFE = "screen_safe_train5.txt"
@@ -255,6 +258,7 @@ def main(argv: list[str]) -> None:
             "train_5": sets([TRAIN5_RISK], [TRAIN5_SAFE]),
             "train_6": sets([TRAIN6_RISK], [TRAIN6_SAFE]),
             "look_5": sets([LOOK5_RISK], [LOOK5_SAFE]),
+            "look_6": sets([LOOK6_RISK], [LOOK6_SAFE]),
             "everyday": {k: v for k, v in everyday.items() if not k.endswith("_texts")},
             "categories": category_counts(RISK_SETS, use_semantic=semantic),
         }

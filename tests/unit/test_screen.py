@@ -17,6 +17,8 @@ from bench.screen import (
     LOOK4_SAFE,
     LOOK5_RISK,
     LOOK5_SAFE,
+    LOOK6_RISK,
+    LOOK6_SAFE,
     RISK_SETS,
     SAFE_SETS,
     TRAIN5_RISK,
@@ -1058,6 +1060,7 @@ def test_the_stored_sentences_match_the_training_sets_and_leave_out_the_held_out
     assert semantic.TRAINING_SAFE_SETS == SAFE_SETS
     assert LOOK4_RISK not in RISK_SETS and LOOK4_SAFE not in SAFE_SETS
     assert LOOK5_RISK not in RISK_SETS and LOOK5_SAFE not in SAFE_SETS
+    assert LOOK6_RISK not in RISK_SETS and LOOK6_SAFE not in SAFE_SETS
     fixtures = REPO / "tests" / "unit" / "fixtures"
     groups = semantic.training_groups(fixtures)
     everyday = semantic.everyday_texts(fixtures)
@@ -1106,6 +1109,14 @@ def test_the_fifth_look_holds_at_least_the_figures_measured_after_the_rounds_of_
     assert figures.recall["self_harm"][0] >= 85, figures.missed
     assert figures.recall["danger"][0] >= 44, figures.missed
     assert figures.false_alarms[0] <= 12, figures.alarms
+
+
+def test_the_sixth_look_holds_at_least_its_first_figures():
+    figures = measure_sets([LOOK6_RISK], [LOOK6_SAFE])
+    assert len(risk_sentences(LOOK6_RISK)) >= 140 and len(safe_sentences(LOOK6_SAFE)) >= 140
+    assert figures.recall["self_harm"][0] >= 64, figures.missed
+    assert figures.recall["danger"][0] >= 33, figures.missed
+    assert figures.false_alarms[0] <= 11, figures.alarms
 
 
 def test_the_fifth_tuning_pair_keeps_what_the_patterns_were_built_to_catch():
