@@ -25,6 +25,8 @@ from bench.screen import (
     TRAIN5_SAFE,
     TRAIN6_RISK,
     TRAIN6_SAFE,
+    TRAIN7_RISK,
+    TRAIN7_SAFE,
     everyday_sentences,
     measure_sets,
     risk_sentences,
@@ -220,6 +222,59 @@ def test_a_statement_of_safety_cancels_only_what_it_covers():
 def test_denying_fear_of_the_ex_is_not_danger():
     assert screen("i'm not scared of him, i just don't want to see him").risk == "none"
     assert screen("i'm scared of him").risk == "danger"
+
+
+def test_a_plain_denial_is_not_a_signal_but_a_real_signal_beside_it_still_counts():
+    assert screen("to be clear i don't want to die, i'm just sad").risk == "none"
+    assert screen("no, i'm not going to hurt myself, i just need to vent").risk == "none"
+    assert screen("i would never take my own life, my kids need me").risk == "none"
+    assert screen("i don't want to die but i've got the pills ready for tonight").self_harm
+    assert screen("i don't want to die, but i'm thinking of steering into a wall tonight").self_harm
+    assert screen("no i'm not suicidal. i want to die").risk == "self_harm"
+
+
+def test_a_denial_limited_in_time_or_torn_is_not_a_denial():
+    assert screen("i don't want to die today, maybe tomorrow").self_harm
+    assert screen("i'm not going to kill myself tonight, i'll do it tomorrow").self_harm
+    assert screen("i don't want to die but i don't want to live either").self_harm
+    assert screen("i don't want to die, i just want the pain to stop").self_harm
+
+
+def test_self_harm_told_as_past_is_not_a_signal_unless_it_has_come_back():
+    assert screen("i used to cut when i was at school but i stopped years ago").risk == "none"
+    assert screen("i've been free of self harm for three years now").risk == "none"
+    assert screen("i've been free of self harm for three years but tonight i relapsed").self_harm
+    assert screen("i've been free of self harm for three years. yesterday i cut.").self_harm
+    assert screen("those suicidal thoughts were years ago but they're back").self_harm
+
+
+def test_talk_about_a_word_or_a_plot_cancels_only_its_own_clause():
+    assert screen("what does kms mean, my cousin keeps typing it").risk == "none"
+    assert screen("what does unalive mean? i think i want to unalive myself").self_harm
+    assert screen("the film ended with her driving off a cliff, i sobbed").risk == "none"
+    assert screen("the film ended with a suicide, and tonight i want to die too").self_harm
+    assert screen(
+        "the film last night was fine, but my ex turned up at my new place after"
+    ).risk == ("danger")
+
+
+def test_the_ex_predicting_regret_is_danger_unless_the_person_dismisses_it():
+    assert screen("he said i'll regret leaving him, yeah right").risk == "none"
+    assert screen("he said i'll regret it and i'm scared of what he means").risk == "danger"
+    assert screen("he said i'll regret leaving, whatever. he also said he'll kill me").risk == (
+        "danger"
+    )
+
+
+def test_own_violence_events_and_sideways_possession_are_caught():
+    assert screen("i keep a knife in my bag for when i run into him").risk == "violence"
+    assert screen("i'd never hurt anyone but i keep imagining stabbing him").risk == "violence"
+    assert screen("woke up and my ex was standing at the end of my bed").risk == "danger"
+    assert screen("he turned up at my new flat and i never told him where i moved").risk == "danger"
+    assert screen("he said it ends with neither of us").risk == "danger"
+    assert screen("he let himself in to feed the cat while i was away, i asked him to").risk == (
+        "none"
+    )
 
 
 # --- Flags ----------------------------------------------------------------------------------------
@@ -1131,6 +1186,14 @@ def test_the_sixth_tuning_pair_keeps_what_the_second_round_of_patterns_was_built
     assert figures.recall["self_harm"][0] >= 91, figures.missed
     assert figures.recall["danger"][0] >= 92, figures.missed
     assert figures.false_alarms[0] <= 3, figures.alarms
+
+
+def test_the_seventh_tuning_pair_keeps_what_the_third_round_of_patterns_was_built_to_catch():
+    figures = measure_sets([TRAIN7_RISK], [TRAIN7_SAFE])
+    assert figures.recall["self_harm"][0] >= 39, figures.missed
+    assert figures.recall["danger"][0] >= 58, figures.missed
+    assert figures.recall["violence"][0] >= 31, figures.missed
+    assert figures.false_alarms[0] <= 1, figures.alarms
 
 
 # --- Context: one message's level is its own ----------------------------------------------------
