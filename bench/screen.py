@@ -53,6 +53,9 @@ LOOK5_SAFE = "screen_safe_look5.txt"
 # The sixth look: written blind after both rounds of patterns and measured once on them.
 LOOK6_RISK = "screen_risk_look6.tsv"
 LOOK6_SAFE = "screen_safe_look6.txt"
+# The seventh look: written blind before the third round of patterns, measured before and after.
+LOOK7_RISK = "screen_risk_look7.tsv"
+LOOK7_SAFE = "screen_safe_look7.txt"
 # A tuning pair written by category for that round of patterns (apart from the layer's store).
 TRAIN5_RISK = "screen_risk_train5.tsv"
 TRAIN5_SAFE = "screen_safe_train5.txt"
@@ -265,6 +268,7 @@ def main(argv: list[str]) -> None:
             "train_7": sets([TRAIN7_RISK], [TRAIN7_SAFE]),
             "look_5": sets([LOOK5_RISK], [LOOK5_SAFE]),
             "look_6": sets([LOOK6_RISK], [LOOK6_SAFE]),
+            "look_7": sets([LOOK7_RISK], [LOOK7_SAFE]),
             "everyday": {k: v for k, v in everyday.items() if not k.endswith("_texts")},
             "categories": category_counts(RISK_SETS, use_semantic=semantic),
         }

@@ -19,6 +19,8 @@ from bench.screen import (
     LOOK5_SAFE,
     LOOK6_RISK,
     LOOK6_SAFE,
+    LOOK7_RISK,
+    LOOK7_SAFE,
     RISK_SETS,
     SAFE_SETS,
     TRAIN5_RISK,
@@ -1116,6 +1118,7 @@ def test_the_stored_sentences_match_the_training_sets_and_leave_out_the_held_out
     assert LOOK4_RISK not in RISK_SETS and LOOK4_SAFE not in SAFE_SETS
     assert LOOK5_RISK not in RISK_SETS and LOOK5_SAFE not in SAFE_SETS
     assert LOOK6_RISK not in RISK_SETS and LOOK6_SAFE not in SAFE_SETS
+    assert LOOK7_RISK not in RISK_SETS and LOOK7_SAFE not in SAFE_SETS
     fixtures = REPO / "tests" / "unit" / "fixtures"
     groups = semantic.training_groups(fixtures)
     everyday = semantic.everyday_texts(fixtures)
@@ -1150,28 +1153,36 @@ def test_folding_for_the_encoder_keeps_double_letters_and_drops_stretching():
 # --- The held-out looks: their measured figures are the floor -------------------------------------
 
 
-def test_the_fourth_look_holds_at_least_its_first_figures():
+def test_the_fourth_look_holds_at_least_its_figures_after_the_rounds_of_patterns():
     figures = measure_sets([LOOK4_RISK], [LOOK4_SAFE])
     assert len(risk_sentences(LOOK4_RISK)) >= 120 and len(safe_sentences(LOOK4_SAFE)) >= 120
     assert figures.recall["self_harm"][0] >= 50, figures.missed
-    assert figures.recall["danger"][0] >= 27, figures.missed
-    assert figures.false_alarms[0] <= 14, figures.alarms
+    assert figures.recall["danger"][0] >= 28, figures.missed
+    assert figures.false_alarms[0] <= 12, figures.alarms
 
 
 def test_the_fifth_look_holds_at_least_the_figures_measured_after_the_rounds_of_patterns():
     figures = measure_sets([LOOK5_RISK], [LOOK5_SAFE])
     assert len(risk_sentences(LOOK5_RISK)) >= 200 and len(safe_sentences(LOOK5_SAFE)) >= 200
     assert figures.recall["self_harm"][0] >= 85, figures.missed
-    assert figures.recall["danger"][0] >= 44, figures.missed
-    assert figures.false_alarms[0] <= 12, figures.alarms
+    assert figures.recall["danger"][0] >= 46, figures.missed
+    assert figures.false_alarms[0] <= 11, figures.alarms
 
 
-def test_the_sixth_look_holds_at_least_its_first_figures():
+def test_the_sixth_look_holds_at_least_its_figures_after_the_third_round():
     figures = measure_sets([LOOK6_RISK], [LOOK6_SAFE])
     assert len(risk_sentences(LOOK6_RISK)) >= 140 and len(safe_sentences(LOOK6_SAFE)) >= 140
-    assert figures.recall["self_harm"][0] >= 64, figures.missed
+    assert figures.recall["self_harm"][0] >= 66, figures.missed
+    assert figures.recall["danger"][0] >= 34, figures.missed
+    assert figures.false_alarms[0] <= 8, figures.alarms
+
+
+def test_the_seventh_look_holds_at_least_its_figures_after_the_third_round():
+    figures = measure_sets([LOOK7_RISK], [LOOK7_SAFE])
+    assert len(risk_sentences(LOOK7_RISK)) >= 130 and len(safe_sentences(LOOK7_SAFE)) >= 130
+    assert figures.recall["self_harm"][0] >= 44, figures.missed
     assert figures.recall["danger"][0] >= 33, figures.missed
-    assert figures.false_alarms[0] <= 11, figures.alarms
+    assert figures.false_alarms[0] <= 5, figures.alarms
 
 
 def test_the_fifth_tuning_pair_keeps_what_the_patterns_were_built_to_catch():
