@@ -42,12 +42,29 @@ class ContentError(ValueError):
         super().__init__(f"{file}: {entry}: {problem}")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error: plain
+    YAML keeps the last one silently, so a second `unless:` would drop the first's lines."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(name: str, directory: Path = CONTENT_DIR) -> Any:
-    """Parse one YAML file from the content directory, naming the file on any error."""
+    """Parse one YAML file from the content directory, naming the file on any error (a key
+    given twice in one mapping included)."""
     path = directory / name
     try:
         with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
     except FileNotFoundError:
         raise ContentError(name, "-", "file is missing") from None
     except yaml.YAMLError as exc:

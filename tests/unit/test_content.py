@@ -24,6 +24,7 @@ from content.loader import (
     validate_entry,
 )
 from content.program import first_steps, load_phases
+from content.screen import load_patterns
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,6 +106,16 @@ def test_a_phase_without_sources_fails_naming_file_and_entry(content_copy):
     )
     with pytest.raises(ContentError, match=r"^phases.yaml: limited_contact: names no source"):
         load_phases(content_copy)
+
+
+def test_a_key_given_twice_in_one_entry_fails_naming_the_file_and_the_key(content_copy):
+    path = content_copy / "risk_patterns.yaml"
+    text = path.read_text()
+    assert "\nfragments:\n" in text
+    # A second `fragments:` section would silently replace the first in plain YAML.
+    path.write_text(text + "\nfragments:\n  extra: (?:x)\n")
+    with pytest.raises(ContentError, match=r"^risk_patterns.yaml: .*'fragments' is given twice"):
+        load_patterns(content_copy)
 
 
 def test_an_unknown_source_id_fails_naming_it(content_copy):
