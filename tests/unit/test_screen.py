@@ -1153,58 +1153,35 @@ def test_folding_for_the_encoder_keeps_double_letters_and_drops_stretching():
 # --- The held-out looks: their measured figures are the floor -------------------------------------
 
 
-def test_the_fourth_look_holds_at_least_its_figures_after_the_rounds_of_patterns():
-    figures = measure_sets([LOOK4_RISK], [LOOK4_SAFE])
-    assert len(risk_sentences(LOOK4_RISK)) >= 120 and len(safe_sentences(LOOK4_SAFE)) >= 120
-    assert figures.recall["self_harm"][0] >= 50, figures.missed
-    assert figures.recall["danger"][0] >= 28, figures.missed
-    assert figures.false_alarms[0] <= 12, figures.alarms
+# Each pair's floor: at least so many sentences of each kind, at least so many caught of each
+# family, at most so many false alarms. The looks are held out (written blind, never tuned on):
+# their floors are their figures after the third round of patterns. The tuning pairs' floors
+# are what each round was built to catch.
+FLOORS = {
+    "fourth look": (LOOK4_RISK, LOOK4_SAFE, 120, {"self_harm": 50, "danger": 28}, 12),
+    "fifth look": (LOOK5_RISK, LOOK5_SAFE, 200, {"self_harm": 85, "danger": 46}, 11),
+    "sixth look": (LOOK6_RISK, LOOK6_SAFE, 140, {"self_harm": 66, "danger": 34}, 8),
+    "seventh look": (LOOK7_RISK, LOOK7_SAFE, 130, {"self_harm": 44, "danger": 33}, 5),
+    "fifth tuning pair": (TRAIN5_RISK, TRAIN5_SAFE, 250, {"self_harm": 275, "danger": 138}, 9),
+    "sixth tuning pair": (TRAIN6_RISK, TRAIN6_SAFE, 170, {"self_harm": 91, "danger": 92}, 3),
+    "seventh tuning pair": (
+        TRAIN7_RISK,
+        TRAIN7_SAFE,
+        120,
+        {"self_harm": 39, "danger": 58, "violence": 31},
+        1,
+    ),
+}
 
 
-def test_the_fifth_look_holds_at_least_the_figures_measured_after_the_rounds_of_patterns():
-    figures = measure_sets([LOOK5_RISK], [LOOK5_SAFE])
-    assert len(risk_sentences(LOOK5_RISK)) >= 200 and len(safe_sentences(LOOK5_SAFE)) >= 200
-    assert figures.recall["self_harm"][0] >= 85, figures.missed
-    assert figures.recall["danger"][0] >= 46, figures.missed
-    assert figures.false_alarms[0] <= 11, figures.alarms
-
-
-def test_the_sixth_look_holds_at_least_its_figures_after_the_third_round():
-    figures = measure_sets([LOOK6_RISK], [LOOK6_SAFE])
-    assert len(risk_sentences(LOOK6_RISK)) >= 140 and len(safe_sentences(LOOK6_SAFE)) >= 140
-    assert figures.recall["self_harm"][0] >= 66, figures.missed
-    assert figures.recall["danger"][0] >= 34, figures.missed
-    assert figures.false_alarms[0] <= 8, figures.alarms
-
-
-def test_the_seventh_look_holds_at_least_its_figures_after_the_third_round():
-    figures = measure_sets([LOOK7_RISK], [LOOK7_SAFE])
-    assert len(risk_sentences(LOOK7_RISK)) >= 130 and len(safe_sentences(LOOK7_SAFE)) >= 130
-    assert figures.recall["self_harm"][0] >= 44, figures.missed
-    assert figures.recall["danger"][0] >= 33, figures.missed
-    assert figures.false_alarms[0] <= 5, figures.alarms
-
-
-def test_the_fifth_tuning_pair_keeps_what_the_patterns_were_built_to_catch():
-    figures = measure_sets([TRAIN5_RISK], [TRAIN5_SAFE])
-    assert figures.recall["self_harm"][0] >= 275, figures.missed
-    assert figures.recall["danger"][0] >= 138, figures.missed
-    assert figures.false_alarms[0] <= 9, figures.alarms
-
-
-def test_the_sixth_tuning_pair_keeps_what_the_second_round_of_patterns_was_built_to_catch():
-    figures = measure_sets([TRAIN6_RISK], [TRAIN6_SAFE])
-    assert figures.recall["self_harm"][0] >= 91, figures.missed
-    assert figures.recall["danger"][0] >= 92, figures.missed
-    assert figures.false_alarms[0] <= 3, figures.alarms
-
-
-def test_the_seventh_tuning_pair_keeps_what_the_third_round_of_patterns_was_built_to_catch():
-    figures = measure_sets([TRAIN7_RISK], [TRAIN7_SAFE])
-    assert figures.recall["self_harm"][0] >= 39, figures.missed
-    assert figures.recall["danger"][0] >= 58, figures.missed
-    assert figures.recall["violence"][0] >= 31, figures.missed
-    assert figures.false_alarms[0] <= 1, figures.alarms
+@pytest.mark.parametrize("pair", list(FLOORS))
+def test_each_look_and_tuning_pair_holds_at_least_its_floor(pair):
+    risk_set, safe_set, size, caught, false_alarms = FLOORS[pair]
+    assert len(risk_sentences(risk_set)) >= size and len(safe_sentences(safe_set)) >= size
+    figures = measure_sets([risk_set], [safe_set])
+    for family, least in caught.items():
+        assert figures.recall[family][0] >= least, (family, figures.missed)
+    assert figures.false_alarms[0] <= false_alarms, figures.alarms
 
 
 # --- Context: one message's level is its own ----------------------------------------------------
