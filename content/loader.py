@@ -42,36 +42,38 @@ class ContentError(ValueError):
         super().__init__(f"{file}: {entry}: {problem}")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key given twice in one mapping is an error: plain
-    YAML keeps the last one silently, so a second `unless:` would drop the first's lines."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} is given twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def read_yaml(name: str, directory: Path = CONTENT_DIR) -> Any:
-    """Parse one YAML file from the content directory, naming the file on any error (a key
-    given twice in one mapping included)."""
+    """Parse one YAML file from the content directory, naming the file on any error. A key
+    given twice in one mapping is an error too, naming the entry (plain YAML keeps the last
+    one silently, so a second `unless:` would drop the first's lines)."""
     path = directory / name
     try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except FileNotFoundError:
         raise ContentError(name, "-", "file is missing") from None
     except yaml.YAMLError as exc:
         raise ContentError(name, "-", f"is not valid YAML ({exc})") from None
     if data is None:
         raise ContentError(name, "-", "file is empty")
+    if root is not None:
+        _no_key_twice(name, root, "")
     return data
+
+
+def _no_key_twice(name: str, node: yaml.Node, path: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            entry = f"{path}.{key.value}" if path else str(key.value)
+            if key.value in seen:
+                raise ContentError(name, entry, "is defined twice")
+            seen.add(key.value)
+            _no_key_twice(name, value, entry)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value in enumerate(node.value):
+            _no_key_twice(name, value, f"{path}[{index}]")
 
 
 def read_sections(name: str, directory: Path, sections: tuple[str, ...]) -> dict[str, Any]:

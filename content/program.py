@@ -34,7 +34,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
 from content.loader import (
@@ -245,29 +244,6 @@ class Program:
 # --- Loading --------------------------------------------------------------------------------------
 
 
-def _read(name: str, directory: Path) -> Any:
-    """read_yaml, plus a check PyYAML skips: a key given twice in one mapping."""
-    data = read_yaml(name, directory)
-    root = yaml.compose((directory / name).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-
-    def walk(node: yaml.Node, path: str) -> None:
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key, value in node.value:
-                entry = f"{path}.{key.value}" if path else str(key.value)
-                if key.value in seen:
-                    raise ContentError(name, entry, "is defined twice")
-                seen.add(key.value)
-                walk(value, entry)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, value in enumerate(node.value):
-                walk(value, f"{path}[{index}]")
-
-    if root is not None:
-        walk(root, "")
-    return data
-
-
 def _check_keys(file: str, entry: str, body: Mapping[str, Any], allowed: Iterable[str]) -> None:
     unknown = [str(k) for k in body if k not in allowed]
     if unknown:
@@ -315,7 +291,7 @@ _PHASE_FIELDS = (
 
 
 def _load_phases(directory: Path, known: Mapping[str, Source]) -> dict[str, Phase]:
-    raw = _read(FILE, directory)
+    raw = read_yaml(FILE, directory)
     if not isinstance(raw, dict):
         raise ContentError(FILE, "-", "must map phase ids to phases")
     phases: dict[str, Phase] = {}
@@ -539,7 +515,7 @@ def _load_options(file: str, entry: str, raw: Any, allowed: tuple[str, ...]) -> 
 
 
 def _load_forms(directory: Path, known: Mapping[str, Source]) -> dict[str, Form]:
-    raw = _read(FORMS_FILE, directory)
+    raw = read_yaml(FORMS_FILE, directory)
     if not isinstance(raw, dict):
         raise ContentError(FORMS_FILE, "-", "must map form ids to forms")
     forms = {}
@@ -624,7 +600,7 @@ def _check_gate_forms(phases: Mapping[str, Phase], forms: Mapping[str, Form]) ->
 def _load_prompts(
     directory: Path, phases: Mapping[str, Phase], known: Mapping[str, Source]
 ) -> tuple[Prompt, ...]:
-    raw = _read(JOURNAL_FILE, directory)
+    raw = read_yaml(JOURNAL_FILE, directory)
     if not isinstance(raw, dict) or not isinstance(raw.get("prompts"), list) or not raw["prompts"]:
         raise ContentError(JOURNAL_FILE, "prompts", "must list the journaling prompts")
     prompts: list[Prompt] = []
