@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -30,6 +30,7 @@ CONTENT_DIR = Path(__file__).resolve().parent
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 M = TypeVar("M", bound=BaseModel)
+_T = TypeVar("_T")
 
 
 class ContentError(ValueError):
@@ -48,18 +49,34 @@ def read_yaml(name: str, directory: Path = CONTENT_DIR) -> Any:
     one silently, so a second `unless:` would drop the first's lines)."""
     path = directory / name
     try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
+        try:  # parsed once: the node tree is checked, then built into Python values
+            root = loader.get_single_node()
+            if root is not None:
+                _no_key_twice(name, root, "")
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()  # type: ignore[no-untyped-call]
     except FileNotFoundError:
         raise ContentError(name, "-", "file is missing") from None
     except yaml.YAMLError as exc:
         raise ContentError(name, "-", f"is not valid YAML ({exc})") from None
     if data is None:
         raise ContentError(name, "-", "file is empty")
-    if root is not None:
-        _no_key_twice(name, root, "")
     return data
+
+
+def per_directory(load: Callable[[Path], _T]) -> Callable[..., _T]:
+    """`load(directory)` done once per directory, for loaders called on every message: looked
+    up first by the path as given (resolving a path costs system calls), then by the resolved
+    path, so two spellings of one folder share one load."""
+    by_resolved = cache(load)
+
+    @cache
+    def by_given(directory: Path = CONTENT_DIR) -> _T:
+        return by_resolved(Path(directory).resolve())
+
+    return by_given
 
 
 def _no_key_twice(name: str, node: yaml.Node, path: str) -> None:

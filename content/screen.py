@@ -72,7 +72,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from content.loader import CONTENT_DIR, ContentError, read_yaml
+from content.loader import CONTENT_DIR, ContentError, per_directory, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -605,16 +605,11 @@ def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ..
 
 def load_patterns(directory: Path = CONTENT_DIR) -> tuple[RiskPattern, ...]:
     """All patterns from `risk_patterns.yaml`, compiled once per directory."""
-    return _load_patterns(directory)
+    return _patterns(directory)
 
 
-@cache
-def _load_patterns(directory: Path) -> tuple[RiskPattern, ...]:
-    return _load_resolved(Path(directory).resolve())
-
-
-@cache
-def _load_resolved(directory: Path) -> tuple[RiskPattern, ...]:
+@per_directory
+def _patterns(directory: Path) -> tuple[RiskPattern, ...]:
     return parse_patterns(read_yaml(PATTERNS_FILE, directory), PATTERNS_FILE)
 
 
@@ -732,17 +727,11 @@ def parse_cues(raw: Any, file: str = CUES_FILE) -> CueScorer:
 
 def load_cues(directory: Path = CONTENT_DIR) -> CueScorer:
     """The cue stage from `risk_cues.yaml`, compiled once per directory."""
-    return _load_cues_at(directory)
+    return _cues(directory)
 
 
-@cache
-def _load_cues_at(directory: Path) -> CueScorer:
-    # Keyed on the path as given first: resolving a path costs system calls on every message.
-    return _load_cues(Path(directory).resolve())
-
-
-@cache
-def _load_cues(directory: Path) -> CueScorer:
+@per_directory
+def _cues(directory: Path) -> CueScorer:
     return parse_cues(read_yaml(CUES_FILE, directory), CUES_FILE)
 
 
@@ -786,17 +775,11 @@ def parse_shorthand(raw: Any, file: str = SHORTHAND_FILE) -> Shorthand:
 
 def load_shorthand(directory: Path = CONTENT_DIR) -> Shorthand:
     """The shorthand table from `risk_shorthand.yaml`, compiled once per directory."""
-    return _load_shorthand_at(directory)
+    return _shorthand(directory)
 
 
-@cache
-def _load_shorthand_at(directory: Path) -> Shorthand:
-    # Keyed on the path as given first: resolving a path costs system calls on every message.
-    return _load_shorthand(Path(directory).resolve())
-
-
-@cache
-def _load_shorthand(directory: Path) -> Shorthand:
+@per_directory
+def _shorthand(directory: Path) -> Shorthand:
     return parse_shorthand(read_yaml(SHORTHAND_FILE, directory), SHORTHAND_FILE)
 
 

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from content.loader import CONTENT_DIR
+from content.loader import CONTENT_DIR, per_directory
 
 log = logging.getLogger(__name__)
 
@@ -248,17 +248,11 @@ def _top_mean(sims: np.ndarray) -> float:
 
 def load_prototypes(directory: Path = CONTENT_DIR) -> Prototypes:
     """The store from `semantic_prototypes.npz`, read once per directory."""
-    return _load_prototypes_at(directory)
+    return _prototypes(directory)
 
 
-@cache
-def _load_prototypes_at(directory: Path) -> Prototypes:
-    # Keyed on the path as given first: resolving a path costs system calls on every message.
-    return _load_prototypes(Path(directory).resolve())
-
-
-@cache
-def _load_prototypes(directory: Path) -> Prototypes:
+@per_directory
+def _prototypes(directory: Path) -> Prototypes:
     path = directory / DATA_FILE
     try:
         with np.load(path, allow_pickle=False) as data:
