@@ -7,8 +7,9 @@ TEST_POSTGRES_URL points. Locally an unreachable server skips those runs with a 
 Each test gets an already migrated database that nothing else touches while it runs. On
 SQLite the migrations run once per session into a template file, and each test starts from a
 copy of it (a millisecond instead of a third of a second). On PostgreSQL each test process
-migrates one schema of its own once, and every table in it is emptied after each test (one
-TRUNCATE, a few milliseconds, where migrating a fresh schema took a third of a second). A test
+migrates one schema of its own once, and every table in it is emptied after each test (the
+rows deleted and the id sequences restarted in one round trip, a few milliseconds, where
+migrating a fresh schema took a third of a second). A test
 that needs a database with no schema at all on both takes `empty_db`.
 """
 
