@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -392,7 +393,7 @@ class CheckinService:
         """The tick's send ledger, on one connection for the whole tick (see SendLedger)."""
         async with self.db.engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield SendLedger(autocommit, self.clock, lease)
+            yield SendLedger(autocommit, self.clock, lease, write_turn=self.db.write_turn)
 
     async def mark_blocked(self, user_id: int, checkin_id: int | None = None) -> None:
         """The person blocked the bot: nothing more is sent until they /start again."""
@@ -581,7 +582,7 @@ class CheckinService:
         """A connection for `_answer_quick`: in a transaction on SQLite (sqlite3 begins it at
         the first write, so the read costs nothing more), in autocommit on PostgreSQL."""
         if self.db.is_sqlite:
-            async with self.db.engine.begin() as conn:
+            async with self.db.write_turn(), self.db.engine.begin() as conn:
                 yield conn
             return
         async with self.db.engine.connect() as conn:
@@ -904,14 +905,25 @@ class SendLedger:
     has begun one since this process claimed the row (attempts unchanged), so two processes
     can never both be sending the same check-in."""
 
-    def __init__(self, conn: object, clock: Clock, lease: timedelta = CLAIM_LEASE) -> None:
+    def __init__(
+        self,
+        conn: object,
+        clock: Clock,
+        lease: timedelta = CLAIM_LEASE,
+        *,
+        write_turn: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,
+    ) -> None:
         self.conn = conn
         self.clock = clock
         self.lease = lease
         self._lock = asyncio.Lock()  # one connection: one statement at a time
+        # On SQLite each write waits for the process's writer turn (Database.write_turn), so a
+        # reply's write queues behind at most a few of these instead of sleeping in SQLite's
+        # busy handler while the burst keeps taking the file lock.
+        self._write_turn = write_turn
 
     async def _run(self, statement: object) -> int:
-        async with self._lock:
+        async with self._lock, self._write_turn():
             result = await self.conn.execute(statement)  # type: ignore[attr-defined]
             return int(result.rowcount or 0)
 

@@ -5,8 +5,10 @@ after the lease by one process only, follow-ups never lost."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +19,7 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.db.models import Checkin, Profile, Urge, User
 from bot.scheduler import Scheduler
-from bot.services.checkin import CLAIM_LEASE, MAX_ATTEMPTS, CheckinService, Claimed
+from bot.services.checkin import CLAIM_LEASE, MAX_ATTEMPTS, CheckinService, Claimed, Outcome
 from bot.services.urge import FollowUp, UrgeService
 
 PEOPLE = range(1, 41)
@@ -246,3 +248,49 @@ async def test_the_lease_comes_from_the_scheduler(
     tick = Scheduler(checkins, telegram, lease=lease).tick
     clock.advance(seconds=lease.total_seconds() + 1)
     assert (await tick(object())).sent == len(PEOPLE)
+
+
+async def _held_writer_turn(db: Database) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """Another task (a reply being written) holds the process's writer turn until released."""
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with db.write_turn():
+            holding.set()
+            await release.wait()
+
+    task = asyncio.create_task(hold())
+    await holding.wait()
+    return release, task
+
+
+async def test_on_sqlite_the_ledger_and_a_check_in_tap_write_only_in_the_process_writer_turn(
+    tmp_path: Path, sqlite_template: Path, clock: FakeClock
+) -> None:
+    """SQLite lets one writer in and makes the others sleep and retry: a write that skipped the
+    turn would leave a reply's write sleeping while the burst's records keep the file."""
+    path = tmp_path / "coach.sqlite3"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await people(db, clock)
+        checkins = CheckinService(db, clock, "UTC")
+        claims = await checkins.claim_due(clock.now())
+        async with checkins.ledger() as ledger:
+            release, holder = await _held_writer_turn(db)
+            begun = asyncio.create_task(ledger.begin(claims[0]))
+            await asyncio.sleep(0.2)
+            assert not begun.done()
+            release.set()
+            await holder
+            assert await begun
+            await ledger.record(claims[0], Outcome.SENT, 1001)
+        release, holder = await _held_writer_turn(db)
+        tapped = asyncio.create_task(checkins.answer(1, claims[0].checkin_id, "mood", "4"))
+        await asyncio.sleep(0.2)
+        assert not tapped.done()
+        release.set()
+        await holder
+        assert (await tapped).mood == 4
+    finally:
+        await db.dispose()
