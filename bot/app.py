@@ -198,19 +198,14 @@ class CoachApplication(Application):  # type: ignore[type-arg]
                 await answer_outside_private(self.bot, self.services.content.texts, update)
                 return
             user = update.effective_user if isinstance(update, Update) else None
-            async with self.inbox.turn(user.id if user else None):
-                if isinstance(update, Update) and update_id in self._held:
-                    again = update_id in self._again
-                    if again and await self.inbox.handled(update_id):
-                        # Taken over from a process that was slow, not dead: it finished
-                        # while this one waited for the person's turn.
-                        return
-                    # Replies and writes are recorded, so a second run after a crash
-                    # repeats neither (bot/once.py).
-                    async with self.ledgers.handling(update, again=again):
-                        await super().process_update(update)
-                else:
-                    await super().process_update(update)
+            limiter = getattr(self.bot, "rate_limiter", None)
+            answering = (
+                limiter.answering()
+                if user is not None and isinstance(limiter, TwoLaneRateLimiter)
+                else contextlib.nullcontext()
+            )
+            with answering:
+                await self._handle_in_turn(update, update_id, user)
         finally:
             if update_id is not None:
                 self._again.discard(update_id)
@@ -224,6 +219,23 @@ class CoachApplication(Application):  # type: ignore[type-arg]
             async with self._done:
                 self.updates_done += 1
                 self._done.notify_all()
+
+    async def _handle_in_turn(self, update: object, update_id: int | None, user: Any) -> None:
+        """Handle the update in the person's turn, through the reply ledger when it came from
+        the inbox."""
+        async with self.inbox.turn(user.id if user else None):
+            if isinstance(update, Update) and update_id in self._held:
+                again = update_id in self._again
+                if again and await self.inbox.handled(update_id):
+                    # Taken over from a process that was slow, not dead: it finished
+                    # while this one waited for the person's turn.
+                    return
+                # Replies and writes are recorded, so a second run after a crash
+                # repeats neither (bot/once.py).
+                async with self.ledgers.handling(update, again=again):
+                    await super().process_update(update)
+            else:
+                await super().process_update(update)
 
     async def wait_for_updates(self, count: int) -> None:
         """Wait until `count` updates in all have been fully handled."""

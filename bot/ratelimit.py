@@ -10,7 +10,10 @@ above that it answers 429 with a `retry_after`. PTB hands every Bot API call to 
   interactive call is waiting, so a burst of 2,000 due check-ins never stands between a person
   and their reply. With `ALLOW_PAID_BROADCAST` the scheduled lane sends with
   `allow_paid_broadcast=True` (Telegram charges Stars per message) and has its own budget of
-  up to 1,000 a second, outside the free 30.
+  up to 1,000 a second, outside the free 30. That budget is used only while nobody's update is
+  being handled: the budget is Telegram's, but the CPU is this process's, and a thousand sends
+  a second would leave a person's reply waiting for its turn on the event loop. While someone
+  is being answered, scheduled sends fall back to the free lane's leftovers.
 
 A call is in the scheduled lane when the scheduler marks it (`scheduled_lane()`, a context
 variable that follows the tick's tasks) or when it passes `rate_limit_args={"lane":
@@ -124,6 +127,16 @@ class TwoLaneRateLimiter(BaseRateLimiter[dict[str, Any]]):
         # One small bucket per chat, forgotten a minute after its last use.
         self._chats: TTLCache[int | str, Bucket] = TTLCache(maxsize=100_000, ttl=60)
         self._resume_at = 0.0  # after a 429, every lane waits until then
+        self.people_being_answered = 0  # updates from people being handled right now
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Held while a person's update is handled (see the paid lane in the module doc)."""
+        self.people_being_answered += 1
+        try:
+            yield
+        finally:
+            self.people_being_answered -= 1
 
     @classmethod
     def from_settings(cls, settings: Any) -> TwoLaneRateLimiter:
@@ -174,7 +187,11 @@ class TwoLaneRateLimiter(BaseRateLimiter[dict[str, Any]]):
             if counted:
                 if chat_id is not None and lane == SCHEDULED:
                     await self._chat_bucket(chat_id).take()
-                if lane == SCHEDULED and data.get("allow_paid_broadcast"):
+                if (
+                    lane == SCHEDULED
+                    and data.get("allow_paid_broadcast")
+                    and not self.people_being_answered
+                ):
                     assert self.paid is not None
                     await self.paid.take()
                 else:

@@ -83,6 +83,34 @@ async def test_paid_broadcast_marks_scheduled_sends_and_not_replies() -> None:
     assert "allow_paid_broadcast" not in reply_data and reply_kwargs["read_timeout"] == 5
 
 
+async def test_paid_broadcast_runs_at_full_speed_only_while_nobody_is_being_answered() -> None:
+    """The paid budget is Telegram's; the CPU is ours: while a person's update is handled,
+    scheduled sends take the free lane's leftovers instead of a thousand a second."""
+    limiter = TwoLaneRateLimiter(overall_per_second=10, paid_broadcast=True)
+
+    async def call(*args: object, **kwargs: object) -> dict:
+        return {}
+
+    async def burst(count: int, within: float) -> int:
+        async def one(i: int) -> None:
+            with scheduled_lane():
+                await limiter.process_request(call, (), {}, "sendMessage",
+                                              {"chat_id": 2000 + i}, None)  # fmt: skip
+
+        tasks = [asyncio.create_task(one(i)) for i in range(count)]
+        await asyncio.sleep(within)
+        for task in tasks:
+            task.cancel()
+        return sum(1 for task in tasks if task.done() and not task.cancelled())
+
+    assert await burst(60, 0.3) == 60
+    limiter.overall.tokens, limiter.overall.updated = 0.0, time.monotonic()  # burst spent
+    with limiter.answering():
+        sent = await burst(60, 0.3)
+    assert 1 <= sent <= 6  # ~10 a second for 0.3 s
+    assert limiter.people_being_answered == 0
+
+
 async def test_without_the_setting_nothing_is_paid_for() -> None:
     limiter = TwoLaneRateLimiter.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
     data: dict = {"chat_id": 5}
