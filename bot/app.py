@@ -40,6 +40,7 @@ from bot.services.urge import UrgeService
 from bot.settings import Settings
 from bot.webhook import Poller, WebhookServer
 from content import Content, check_all_content
+from content.memo import one_update
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ class CoachApplication(Application):  # type: ignore[type-arg]
                 if user is not None and isinstance(limiter, TwoLaneRateLimiter)
                 else contextlib.nullcontext()
             )
-            with answering:
+            with answering, one_update():
                 await self._handle_in_turn(update, update_id, user)
         finally:
             if update_id is not None:

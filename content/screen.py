@@ -73,6 +73,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from content.loader import CONTENT_DIR, ContentError, per_directory, read_yaml
+from content.memo import remembered
 
 log = logging.getLogger(__name__)
 
@@ -911,7 +912,23 @@ def screen(text: str, *, directory: Path = CONTENT_DIR, use_semantic: bool = Tru
     A broken patterns file is a start-up error (call `load_patterns()` at boot to surface
     it); if it still happens here it is logged and the message is treated as unflagged.
     `use_semantic=False` gives the patterns' decision alone (for measuring the layers apart).
+    Within one update (content.memo) the same text is screened once.
     """
+    if not isinstance(text, str):
+        return _screen(text, directory, use_semantic)
+    return remembered(
+        ("screen", text, directory, use_semantic),
+        lambda: _screen(text, directory, use_semantic),
+    )
+
+
+# A command on its own ("/help", "/plan@CoachBot") carries no words of the person's to screen.
+_BARE_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{1,64})?\s*")
+
+
+def _screen(text: str, directory: Path, use_semantic: bool) -> ScreenResult:
+    if isinstance(text, str) and _BARE_COMMAND.fullmatch(text):
+        return CLEAR
     try:
         patterns = load_patterns(directory)
     except ContentError:

@@ -41,6 +41,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from content.loader import CONTENT_DIR, ContentError, read_yaml
+from content.memo import remembered
 
 log = logging.getLogger(__name__)
 
@@ -454,9 +455,17 @@ def _risk_of(text: str) -> str:
 def understand(
     text: Any, *, expecting: str | None = None, directory: Path = CONTENT_DIR
 ) -> Understanding:
-    """Sort one free-text message into an intent (and a feeling topic). Never raises."""
+    """Sort one free-text message into an intent (and a feeling topic). Never raises. Within
+    one update (content.memo) the same message is sorted once."""
     if not isinstance(text, str):
         text = ""
+    return remembered(
+        ("understand", text, expecting, directory),
+        lambda: _understand_once(text, expecting, directory),
+    )
+
+
+def _understand_once(text: str, expecting: str | None, directory: Path) -> Understanding:
     risk = _risk_of(text)
     if risk in CRISIS_RISKS:
         return Understanding("crisis", None, risk)

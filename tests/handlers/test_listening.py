@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import JournalEntry
@@ -321,3 +322,28 @@ async def test_the_decision_result_can_be_undone_the_same_day(person):
     assert (await profile_of(person)).phase == "decide"
     assert "decision" not in await answers_of(person, "program")
     assert len(await answers_of(person, "decide")) == 16  # the deciding answer is asked again
+
+
+async def test_a_message_is_screened_and_understood_once_however_many_steps_read_it(
+    person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import content.screen
+    import content.understand
+
+    await finish_intake(person)
+    readings: list[str] = []
+    screen_once, understand_once = content.screen._screen, content.understand._understand_once
+
+    def counted_screen(*args: object) -> object:
+        readings.append("screen")
+        return screen_once(*args)  # type: ignore[arg-type]
+
+    def counted_understand(*args: object) -> object:
+        readings.append("understand")
+        return understand_once(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(content.screen, "_screen", counted_screen)
+    monkeypatch.setattr(content.understand, "_understand_once", counted_understand)
+    reply = await person.send("I keep thinking it was all my fault")
+    assert reply.sent  # answered, with the message read once by each
+    assert sorted(readings) == ["screen", "understand"]
