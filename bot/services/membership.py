@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.db import Database
 from bot.db.models import User
@@ -16,9 +16,16 @@ async def blocked(checkins: CheckinService, user_id: int) -> None:
 
 
 async def back(db: Database, checkins: CheckinService, user_id: int) -> bool:
-    """The person is reachable again. One UPDATE when they were never away; when they were
-    marked blocked, they are marked back and their check-ins are scheduled again (unless they
-    stopped or paused them). True when they had been marked blocked."""
+    """The person is reachable again. One read when they were never away (no write, so no
+    turn at the writer's lock); when they were marked blocked, they are marked back and their
+    check-ins are scheduled again (unless they stopped or paused them). True when they had been
+    marked blocked."""
+    async with db.sessions() as session:
+        away = await session.scalar(
+            select(User.id).where(User.id == user_id, User.is_active.is_(False))
+        )
+    if away is None:
+        return False
     async with db.transaction() as session:
         result = await session.execute(
             update(User)
