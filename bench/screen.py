@@ -56,6 +56,8 @@ LOOK6_SAFE = "screen_safe_look6.txt"
 # The seventh look: written blind before the third round of patterns, measured before and after.
 LOOK7_RISK = "screen_risk_look7.tsv"
 LOOK7_SAFE = "screen_safe_look7.txt"
+LOOK8_RISK = "screen_risk_look8.tsv"
+LOOK8_SAFE = "screen_safe_look8.txt"
 # A tuning pair written by category for that round of patterns (apart from the layer's store).
 TRAIN5_RISK = "screen_risk_train5.tsv"
 TRAIN5_SAFE = "screen_safe_train5.txt"
@@ -269,6 +271,7 @@ def main(argv: list[str]) -> None:
             "look_5": sets([LOOK5_RISK], [LOOK5_SAFE]),
             "look_6": sets([LOOK6_RISK], [LOOK6_SAFE]),
             "look_7": sets([LOOK7_RISK], [LOOK7_SAFE]),
+            "look_8": sets([LOOK8_RISK], [LOOK8_SAFE]),
             "everyday": {k: v for k, v in everyday.items() if not k.endswith("_texts")},
             "categories": category_counts(RISK_SETS, use_semantic=semantic),
         }
