@@ -10,9 +10,9 @@ Encoding a message is a lookup and a mean: the text is folded lightly (`fold`), 
 tokens, the tokens' vectors are averaged and the mean scaled to length 1. No neural network runs,
 so numpy is enough (onnxruntime would add a dependency and a model export for no speed-up).
 
-The labelled sentences are the repository's screen sets and everyday breakup messages (the
-fourth look, `screen_*_look4`, is left out: it measures sentences nobody tuned on). Their vectors
-are stored in `semantic_prototypes.npz`, built by
+The labelled sentences are the repository's development and tuning screen sets and everyday
+breakup messages (the looks, `screen_*_lookN`, are left out: they measure sentences nobody tuned
+on). Their vectors are stored in `semantic_prototypes.npz`, built by
 
     python -m content.semantic --build
 
@@ -73,7 +73,8 @@ MAX_CHARS = 2_000
 # The store keeps each coordinate as a signed byte: unit vectors scaled by this.
 QUANT = 127.0
 
-# The sets the layer learns from, in tests/unit/fixtures (never the fourth look).
+# The sets the layer learns from, in tests/unit/fixtures: the development and tuning sets, never
+# a look (screen_*_lookN), which measure sentences nobody tuned on.
 TRAINING_RISK_SETS = (
     "screen_risk.tsv",
     "screen_risk_heldout.tsv",
@@ -81,6 +82,9 @@ TRAINING_RISK_SETS = (
     "screen_risk_fresh.tsv",
     "screen_risk_fresh2.tsv",
     "screen_risk_probe3.tsv",
+    "screen_risk_train5.tsv",
+    "screen_risk_train6.tsv",
+    "screen_risk_train7.tsv",
 )
 TRAINING_SAFE_SETS = (
     "screen_safe.txt",
@@ -89,6 +93,9 @@ TRAINING_SAFE_SETS = (
     "screen_safe_fresh.txt",
     "screen_safe_fresh2.txt",
     "screen_safe_probe3.txt",
+    "screen_safe_train5.txt",
+    "screen_safe_train6.txt",
+    "screen_safe_train7.txt",
 )
 EVERYDAY_SET = "screen_safe_everyday.txt"
 
