@@ -276,15 +276,23 @@ async def show_advice(
                     safety_again_markup(texts))  # fmt: skip
 
 
-async def go_on(update: Update, context: CoachContext, answers: Answers, *, lead: str = "") -> None:
-    """Ask the next question worth asking, or give the advice."""
+async def go_on(
+    update: Update,
+    context: CoachContext,
+    answers: Answers,
+    *,
+    lead: str = "",
+    step: NextQuestion | Advice | None = None,
+) -> None:
+    """Ask the next question worth asking, or give the advice (`step`: already worked out)."""
     assert update.effective_user is not None
     texts = context.texts
-    try:
-        step = await context.services.advice.next_step(update.effective_user.id, answers)
-    except NotSetUp:
-        await not_set_up(update, context)
-        return
+    if step is None:
+        try:
+            step = await context.services.advice.next_step(update.effective_user.id, answers)
+        except NotSetUp:
+            await not_set_up(update, context)
+            return
     if isinstance(step, NextQuestion):
         ask = texts.render(f"advice.ask.{step.field}", ex=ex_label(texts, step.ex_name))
         text = f"{lead}\n\n{ask}" if lead else ask
@@ -298,12 +306,6 @@ async def begin_should_i(update: Update, context: CoachContext) -> None:
     already given today (their message) is used openly, with a way to change it."""
     assert update.effective_user is not None
     texts = context.texts
-    try:
-        known = await context.services.advice.known_answers(update.effective_user.id)
-        ex_name = await context.services.advice.ex_name(update.effective_user.id)
-    except NotSetUp:
-        await not_set_up(update, context)
-        return
     lead = texts.render("advice.intro")
     start = Answers()
     typed = update.message.text if update.message is not None else None
@@ -317,6 +319,12 @@ async def begin_should_i(update: Update, context: CoachContext) -> None:
             example=topic.example,
             sources=source_names(topic.sources),
         )
+    try:
+        opening = await context.services.advice.opening(update.effective_user.id, start)
+    except NotSetUp:
+        await not_set_up(update, context)
+        return
+    known, ex_name = opening.known, opening.ex_name
     if known.they_messaged not in (None, "none"):
         kind = texts.render(f"advice.texted.kind.{known.they_messaged}").lower()
         using = texts.render("story.advice.answers_in_use", ex=ex_label(texts, ex_name), kind=kind)
@@ -325,7 +333,7 @@ async def begin_should_i(update: Update, context: CoachContext) -> None:
         )
         await reply(update, context, f"{lead}\n{using}", change)
         lead = ""
-    await go_on(update, context, start, lead=lead)
+    await go_on(update, context, start, lead=lead, step=opening.step)
 
 
 async def ask_what_they_messaged(update: Update, context: CoachContext) -> None:

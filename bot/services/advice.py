@@ -127,6 +127,15 @@ class NextQuestion:
 
 
 @dataclass(frozen=True, slots=True)
+class Opening:
+    # What stored contact already answers (e.g. "they texted today, about practical things"),
+    # so the flow can say which answer it is using.
+    known: Answers
+    ex_name: str | None
+    step: NextQuestion | Advice
+
+
+@dataclass(frozen=True, slots=True)
 class Advice:
     situation: Situation
     answers: Answers  # the answers the verdict rests on, known ones included
@@ -186,18 +195,21 @@ class AdviceService:
     @retry_transient
     async def next_step(self, user_id: int, answers: Answers) -> NextQuestion | Advice:
         """The next question worth asking, or the advice once nothing more could change it."""
+        return self._step(await self._known(user_id), answers)
+
+    @retry_transient
+    async def opening(self, user_id: int, answers: Answers) -> Opening:
+        """What stored contact already answers, the ex's name and the first step, from one
+        read of what is stored (the start of the flow needs all three)."""
         known = await self._known(user_id)
+        return Opening(known.answers, known.ex_name, self._step(known, answers))
+
+    def _step(self, known: Known, answers: Answers) -> NextQuestion | Advice:
         merged = answers.merged(known.answers)
         question = self._next_question(known, merged)
         if question is not None:
             return NextQuestion(question, OPTIONS[question], known.ex_name)
         return self._advice(known, merged)
-
-    @retry_transient
-    async def known_answers(self, user_id: int) -> Answers:
-        """What stored contact already answers (e.g. "they texted today, about practical
-        things"), so the flow can say which answer it is using."""
-        return (await self._known(user_id)).answers
 
     @retry_transient
     async def ex_name(self, user_id: int) -> str | None:

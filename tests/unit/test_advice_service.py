@@ -233,6 +233,20 @@ async def test_their_message_today_and_no_unanswered_ones_are_known_from_contact
     assert situation.unanswered_messages_you_sent == 0
 
 
+async def test_the_opening_of_the_flow_gives_the_known_answers_the_name_and_the_first_step(
+    migrated_db, clock, advice
+):
+    await set_up(migrated_db, clock)
+    await add_contact(migrated_db, on=TODAY, by="them", topic="relationship", breaks=False)
+    for start in (Answers(), Answers(reason_to_text="logistics")):
+        opening = await advice.opening(USER, start)
+        assert opening.known.they_messaged == "relationship"
+        assert opening.ex_name == await advice.ex_name(USER)
+        assert opening.step == await advice.next_step(USER, start)
+    with pytest.raises(NotSetUp):  # nobody by that id has been through the intake
+        await advice.opening(USER + 1, Answers())
+
+
 async def test_a_message_from_them_on_an_earlier_day_only_says_nothing_of_yours_waits(
     migrated_db, clock, advice
 ):
