@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -607,19 +607,21 @@ class SafetyService:
 
 
 async def blocked_in(session: AsyncSession, user_id: int, now: datetime) -> bool:
-    """`SafetyService.reconnection_blocked`, inside a session a service already holds."""
-    profile = await q.get_profile(session, user_id)
-    if profile is not None and profile.abuse is AbuseAnswer.YES:
-        return True
-    state = await session.get(SafetyState, user_id)
-    if state is not None and state.danger_reported_at is not None:
-        return True
+    """`SafetyService.reconnection_blocked`, inside a session a service already holds: abuse
+    answered yes, danger reported, or danger or abuse in a recent message, asked in one
+    statement."""
+    abuse = select(Profile.user_id).where(
+        Profile.user_id == user_id, Profile.abuse == AbuseAnswer.YES
+    )
+    danger = select(SafetyState.user_id).where(
+        SafetyState.user_id == user_id, SafetyState.danger_reported_at.is_not(None)
+    )
     recent = select(RiskSignal.id).where(
         RiskSignal.user_id == user_id,
         RiskSignal.at >= now - SIGNAL_WINDOW,
         RiskSignal.risk.in_(sorted(UNSAFE_EX_RISKS)),
     )
-    return bool(await session.scalar(select(exists(recent))))
+    return bool(await session.scalar(select(or_(exists(abuse), exists(danger), exists(recent)))))
 
 
 def _accepted_fields(factory: Callable[..., Any]) -> frozenset[str]:
