@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
-from bot.db.models import Checkin, Profile, RiskSignal, SafetyPlanPart, SafetyState
+from bot.db.models import Checkin, Profile, RiskSignal, SafetyPlanPart, SafetyState, User
 from bot.services.intake import local_today, step_after
 from bot.services.retry import retry_transient
 from content.helplines import load_helplines
@@ -91,6 +91,26 @@ class AbuseOutcome:
     view: SafetyView
     newly: bool
     intake_step: str | None
+
+
+# What `SafetyService.view` reads: the same fields `_view` takes from the ORM objects.
+_VIEW = (
+    select(
+        User.language_code,
+        Profile.user_id.label("profile_user_id"),
+        Profile.country,
+        Profile.safety_hold,
+        Profile.safety_hold_since,
+        Profile.abuse,
+        Profile.intake_step,
+        Profile.intake_completed_at,
+        Profile.timezone,
+        Profile.age_group,
+    )
+    .select_from(User)
+    .outerjoin(Profile, Profile.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
 
 
 def _view(profile: Profile | None, language_code: str | None) -> SafetyView:
@@ -318,11 +338,25 @@ class SafetyService:
 
     @retry_transient
     async def view(self, user_id: int) -> SafetyView:
+        """One statement: the user's language and the profile's safety columns."""
         async with self.db.sessions() as session:
-            user = await q.get_user(session, user_id)
-            if user is None:
-                return UNKNOWN
-            return _view(await q.get_profile(session, user_id), user.language_code)
+            row = (await session.execute(_VIEW, {"user_id": user_id})).first()
+        if row is None:
+            return UNKNOWN
+        if row.profile_user_id is None:
+            return _view(None, row.language_code)
+        return SafetyView(
+            known=True,
+            country=row.country,
+            language_code=row.language_code,
+            on_hold=bool(row.safety_hold),
+            hold_since=row.safety_hold_since,
+            abuse=row.abuse is AbuseAnswer.YES,
+            intake_step=row.intake_step,
+            set_up=row.intake_completed_at is not None,
+            timezone=row.timezone,
+            age_group=row.age_group,
+        )
 
     @retry_transient
     async def open_hold(self, user_id: int) -> SafetyView:

@@ -627,3 +627,26 @@ async def test_an_age_answer_that_is_not_one_of_the_three_is_refused(safety, int
     with pytest.raises(ValueError):
         await safety.set_age(42, "ancient")
     assert await safety.set_age(7, "adult") is False  # not known to the bot
+
+
+async def test_the_safety_view_read_in_one_statement_is_the_view_of_the_stored_rows(
+    safety, intake, migrated_db
+):
+    assert await safety.view(42) == safety_service.UNKNOWN
+    await intake.greet(user_id=42, chat_id=42, first_name="Ri", language_code="pt-BR")
+    assert await safety.view(42) == safety_service._view(None, "pt-BR")  # no profile yet
+
+    async def from_rows() -> safety_service.SafetyView:
+        async with migrated_db.sessions() as session:
+            user = await q.get_user(session, 42)
+            assert user is not None
+            return safety_service._view(await q.get_profile(session, 42), user.language_code)
+
+    await intake.begin(42)
+    assert await safety.view(42) == await from_rows()
+    await safety.set_country(42, "gb")
+    await safety.open_hold(42)
+    await safety.record_abuse(42)
+    held = await safety.view(42)
+    assert held == await from_rows()
+    assert (held.country, held.on_hold, held.abuse) == ("gb", True, True)
