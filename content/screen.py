@@ -870,10 +870,14 @@ def screen_normalised(
 
 # The ids and category a result from the semantic layer carries.
 SEMANTIC_IDS = {"self_harm": "semantic.self_harm", "danger": "semantic.danger"}
-# What the layer may raise on its own: self-harm, to the direct question, which costs little
-# when it is wrong. Danger's reply switches reconnection off for good, so a near neighbour is
-# not enough for it; the layer's danger score is still measured (bench/screen.py --figures).
-SEMANTIC_RAISES = ("self_harm",)
+# What the layer may raise on its own, always at the asking level (self-harm first when both
+# reach their thresholds): self-harm, to the direct question, and danger from the ex, to the
+# question "are you afraid of what they might do?". Neither costs much when it is wrong.
+# Danger's own reply switches reconnection off for good, so a near neighbour only ever asks;
+# the answer decides.
+SEMANTIC_RAISES = ("self_harm", "danger")
+# The risk a semantic finding is reported as.
+_SEMANTIC_RISK = {"self_harm": POSSIBLE_SELF_HARM, "danger": "danger"}
 SEMANTIC_CATEGORY = "semantic"
 
 
@@ -885,7 +889,7 @@ def _warn_semantic_unavailable(directory: Path) -> None:
 
 def semantic_stage(result: ScreenResult, text: Any, directory: Path = CONTENT_DIR) -> ScreenResult:
     """The pattern result, or, when it found no risk and no statement of safety, what the
-    semantic layer finds: self-harm is asked about."""
+    semantic layer finds, at the asking level."""
     if result.flagged or result.safe or not isinstance(text, str):
         return result
     from content import semantic  # numpy and the model files only when a message needs them
@@ -899,7 +903,7 @@ def semantic_stage(result: ScreenResult, text: Any, directory: Path = CONTENT_DI
         return result
     return dataclasses.replace(
         result,
-        risk=POSSIBLE_SELF_HARM,
+        risk=_SEMANTIC_RISK[found],
         matched=(SEMANTIC_IDS[found],),
         level=ASK,
         categories=(SEMANTIC_CATEGORY,),

@@ -153,6 +153,11 @@ async def screen_message(update: Update, context: CoachContext) -> Then | None:
     try:
         if theirs is not None:
             return await answer_their_risk(update, context)
+        if result.risk == "danger" and result.level == ASK:
+            if await _should_ask_about_danger(context, user_id):
+                await ask_about_danger(update, context)
+                return Then.UNHANDLED
+            return await _notes(update, context, result, message.text)
         if result.risk == "danger":
             return await answer_danger(update, context)
         if result.risk == "abuse":
@@ -256,6 +261,15 @@ async def _drafting(context: CoachContext, user_id: int) -> bool:
     except Exception:
         return False
     return expected is not None and expected.key in DRAFT_KEYS
+
+
+async def _should_ask_about_danger(context: CoachContext, user_id: int) -> bool:
+    """Not when the person said they are safe in the last half hour: asked once is enough."""
+    try:
+        recent = await context.services.safety.recent_results(user_id)
+    except Exception:
+        return True  # when in doubt, ask
+    return not any(r.safe and not r.flagged for r in recent)
 
 
 async def _should_ask(context: CoachContext, user_id: int) -> bool:
@@ -365,6 +379,34 @@ def _plan_first(texts: Texts, short_html: str) -> str:
     return texts.render("safety2.plan.first", plan=Markup(short_html)) + "\n"
 
 
+DANGER_ASK_ANSWERS = ("unsafe", "safe", "unsure")
+
+
+async def ask_about_danger(update: Update, context: CoachContext) -> None:
+    """A message that may be fear of the ex, but not clearly: ask before the danger reply,
+    which switches reconnection off for good."""
+    texts = context.texts
+    markup = keyboard(
+        [[button(texts.render(f"safety2.danger_ask.{answer}"), AREA, "dask", answer)]
+         for answer in DANGER_ASK_ANSWERS]
+    )  # fmt: skip
+    await reply(update, context, texts.render("safety2.danger_ask.question").rstrip(), markup)
+
+
+async def answer_danger_ask(update: Update, context: CoachContext, answer: str) -> Then | None:
+    """Afraid of them, or not sure: the danger reply. Safe from them: noted, and on we go."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    if answer not in DANGER_ASK_ANSWERS:
+        return None  # a forged or outdated button
+    await remove_buttons(query)
+    if answer != "safe":
+        return await answer_danger(update, context)
+    await context.services.safety.record_signal(update.effective_user.id, SAFE)
+    await reply(update, context, context.texts.render("safety2.danger_ask.reply_safe"))
+    return Then.OFFER_CARRY_ON
+
+
 async def answer_danger(update: Update, context: CoachContext) -> Then:
     """Danger from the ex: the emergency number, the domestic-abuse line, a short safety
     checklist; remembered, so reconnecting is never suggested again. No coaching."""
@@ -455,6 +497,8 @@ async def on_tap(update: Update, context: CoachContext) -> Then | None:
         await ask_directly(update, context)
     elif data.action == "ask":
         return await answer_ask(update, context, data.arg)
+    elif data.action == "dask":
+        return await answer_danger_ask(update, context, data.arg)
     elif data.action == "lines":
         view = await safety_view(update, context)
         markup = gentle_markup(texts) if view.on_hold else None

@@ -31,7 +31,7 @@ from bot.services.intake import local_today, step_after
 from bot.services.retry import retry_transient
 from content.helplines import load_helplines
 from content.safety_plan import load_safety_plan
-from content.screen import CLEAR, ScreenResult, screen
+from content.screen import ACT, CLEAR, ScreenResult, screen
 from content.vocab import AbuseAnswer, Goal
 
 # The country setting for "somewhere else": ISO 3166's code for an unknown region. The person's
@@ -654,6 +654,7 @@ async def blocked_in(session: AsyncSession, user_id: int, now: datetime) -> bool
         RiskSignal.user_id == user_id,
         RiskSignal.at >= now - SIGNAL_WINDOW,
         RiskSignal.risk.in_(sorted(UNSAFE_EX_RISKS)),
+        RiskSignal.level == ACT,  # a possible danger is asked about first; the answer decides
     )
     return bool(await session.scalar(select(or_(exists(abuse), exists(danger), exists(recent)))))
 

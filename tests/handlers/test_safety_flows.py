@@ -21,6 +21,9 @@ CRISIS = "I don't want to live anymore"
 UNCLEAR = "what's the point anymore"
 ALSO_UNCLEAR = "sometimes i wish i could just disappear"
 DANGER = "he said he's coming to my house to make me pay"
+# Fear of the ex that the patterns do not read and the semantic layer does: asked about first.
+MAYBE_DANGER = "he said he'd make me disappear"
+DANGER_QUESTION = "Are you afraid of what your ex might do to you?"
 QUESTION = "Are you thinking about ending your life?"
 PLEA = "I miss you so much. Please come back, I'll do anything"
 
@@ -404,3 +407,42 @@ async def test_someone_who_never_pressed_start_is_offered_to_set_up_before_a_saf
     await person.send(CRISIS)
     reply = await person.tap("Make my safety plan")
     assert "Let's set things up first" in reply.text
+
+
+# --- a possible danger is asked about before the danger reply -----------------------------------
+
+
+async def test_a_message_that_may_be_fear_of_the_ex_gets_a_question_not_the_danger_reply(person):
+    await finish_intake(person)
+    reply = await person.send(MAYBE_DANGER)
+    assert DANGER_QUESTION in reply.text
+    assert person.buttons() == ["Yes, I'm scared of them", "No, I'm safe from them",
+                                "I'm not sure"]  # fmt: skip
+    assert "Here's what I can help with" not in reply.text
+    assert not await services(person).safety.reconnection_blocked(person.user.id)
+
+
+@pytest.mark.parametrize("answer", ["Yes, I'm scared of them", "I'm not sure"])
+async def test_afraid_of_them_or_not_sure_gets_the_danger_reply_and_reconnection_off(
+    person, answer
+):
+    await finish_intake(person)
+    await person.send(MAYBE_DANGER)
+    reply = await person.tap(answer)
+    assert "you don't deserve to be frightened" in reply.text
+    assert "call 999" in reply.text
+    assert await services(person).safety.reconnection_blocked(person.user.id)
+    assert (await state_of(person)).danger_reported_at is not None
+
+
+async def test_safe_from_them_is_believed_coaching_goes_on_and_it_is_not_asked_again(person):
+    await finish_intake(person)
+    await person.send(MAYBE_DANGER)
+    reply = await person.tap("No, I'm safe from them")
+    assert "glad you're safe" in reply.text
+    assert not await services(person).safety.reconnection_blocked(person.user.id)
+    again = await person.send(MAYBE_DANGER)
+    assert DANGER_QUESTION not in again.text
+    assert "you don't deserve to be frightened" not in again.text
+    # A clear danger still gets the danger reply at once.
+    assert "you don't deserve to be frightened" in (await person.send(DANGER)).text
