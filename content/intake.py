@@ -34,6 +34,7 @@ STEP_ORDER = (
     "checkin_hour",
 )
 MAX_NAME = 40
+MAX_NAME_WORDS = 4  # the bot's own limit: "Mary Ann de Souza" fits, a sentence does not
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +211,12 @@ def parse_hour(typed: str) -> int | None:
 
 
 def clean_name(typed: str) -> str | None:
-    """A name or nickname for the ex: one line, 1–40 characters after trimming."""
+    """A name or nickname for the ex: one line, 1–40 characters and at most four words after
+    trimming (a sentence typed at this question is not taken as their name)."""
     name = " ".join(typed.split())
-    return name if 0 < len(name) <= MAX_NAME else None
+    if not 0 < len(name) <= MAX_NAME or len(name.split()) > MAX_NAME_WORDS:
+        return None
+    return name
 
 
 _MONTH_WORD = re.compile(

@@ -97,4 +97,6 @@ def test_a_stored_offset_zone_gives_a_fixed_offset():
 def test_names_are_trimmed_and_kept_short():
     assert clean_name("  Jo   Ann ") == "Jo Ann"
     assert clean_name("x" * 41) is None
+    assert clean_name("Mary Ann de Souza") == "Mary Ann de Souza"
+    assert clean_name("he said he'd make me disappear") is None  # a sentence, not a name
     assert clean_name("   ") is None
