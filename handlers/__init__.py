@@ -178,6 +178,9 @@ INTENTS: dict[str, Handler] = {
     "they_texted": advice.they_texted_typed,
     "slip": listening.on_slip,
     "feeling": listening.on_feeling,
+    # A risk the safety screen let through (the person has just said they are safe).
+    "crisis": listening.on_heavy,
+    "danger": listening.on_heavy,
     "change_goal": listening.on_change_goal,
     "progress": listening.on_progress,
     "greeting": listening.on_greeting,

@@ -100,13 +100,16 @@ async def _offer_contact(context: CoachContext, user_id: int) -> bool:
     return not await context.services.safety.reconnection_blocked(user_id)
 
 
-async def on_feeling(update: Update, context: CoachContext, expecting: str | None = None) -> None:
+async def on_feeling(
+    update: Update, context: CoachContext, expecting: str | None = None, *, contact: bool = True
+) -> None:
     """A short reflection, one small thing to do from the articles with its source, and the
-    buttons that fit. A long outpouring is answered as a whole, with an offer to keep it."""
+    buttons that fit. A long outpouring is answered as a whole, with an offer to keep it.
+    `contact=False`: no button about texting the ex, whatever the person's path."""
     texts = context.texts
     heard = understood(update, expecting)
     profile = await _set_up(update, context)
-    offer = profile is not None and await _offer_contact(context, _uid(update))
+    offer = contact and profile is not None and await _offer_contact(context, _uid(update))
     if heard.long:
         await _outpouring(update, context, heard, offer, profile is not None)
         return
@@ -118,6 +121,12 @@ async def on_feeling(update: Update, context: CoachContext, expecting: str | Non
     ]
     markup = feeling_markup(context, answer.buttons) if profile else begin_button(context)
     await reply(update, context, "\n\n".join(parts), markup)
+
+
+async def on_heavy(update: Update, context: CoachContext) -> None:
+    """A message that read as a risk, let through because the person has just said they are
+    safe: heard like any feeling, with nothing about texting the ex."""
+    await on_feeling(update, context, contact=False)
 
 
 async def _outpouring(

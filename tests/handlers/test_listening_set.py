@@ -21,6 +21,7 @@ from tests.handlers.test_intake import finish_intake
 
 FIXTURES = Path(__file__).parents[1] / "unit" / "fixtures"
 PER_GROUP = 14
+# Answered by the safety screen first (the text route hears them only after "I'm safe").
 ROUTED_ELSEWHERE = {"crisis", "danger"}
 
 

@@ -79,6 +79,10 @@ async def test_no_im_safe_is_believed_and_the_same_kind_of_message_is_not_asked_
     again = await person.send("what's the point of any of it")
     assert QUESTION not in again.text
     assert "not a crisis service" not in again.text
+    # Heard, like any feeling, with nothing about texting the ex.
+    assert "not sure what to do with that" not in again.text
+    assert "Write it in my journal" in person.buttons()
+    assert not {"Should I text them?", "I want to text them"} & set(person.buttons())
     # A clear signal still gets care at once.
     crisis = await person.send(CRISIS)
     assert "not a crisis service" in crisis.text
@@ -444,5 +448,7 @@ async def test_safe_from_them_is_believed_coaching_goes_on_and_it_is_not_asked_a
     again = await person.send(MAYBE_DANGER)
     assert DANGER_QUESTION not in again.text
     assert "you don't deserve to be frightened" not in again.text
+    assert "not sure what to do with that" not in again.text
+    assert not {"Should I text them?", "I want to text them"} & set(person.buttons())
     # A clear danger still gets the danger reply at once.
     assert "you don't deserve to be frightened" in (await person.send(DANGER)).text
