@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -12,8 +12,9 @@ from typing import Any, Protocol
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.util import await_only
 
 from bot.db.sqlite_driver import one_trip_dbapi
@@ -112,6 +113,22 @@ class Database:
             yield session
             if writes is not None and not await writes.commit(session):
                 await session.rollback()
+
+    async def rows(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> list[Row[Any]]:
+        """The rows of a read, on a plain connection: for hot reads of a few columns, where an
+        ORM session and a statement built anew each time cost more than the query itself.
+        `statement` is best built once (module level, with bind parameters)."""
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(statement, dict(params or {}))).all())
+
+    async def first(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> Row[Any] | None:
+        """The first row of a read (see `rows`), or None."""
+        found = await self.rows(statement, params)
+        return found[0] if found else None
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to run at every start)."""

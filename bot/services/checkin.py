@@ -683,24 +683,8 @@ class CheckinService:
         two days back from UTC's date holds all that can count), newest first; the person's own
         today is applied here."""
         now = self.clock.now()
-        async with self.db.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(Profile.timezone, Checkin.id, Checkin.local_date)
-                    .select_from(Profile)
-                    .outerjoin(
-                        Checkin,
-                        and_(
-                            Checkin.user_id == Profile.user_id,
-                            Checkin.status == "sent",
-                            Checkin.answered_at.is_(None),
-                            Checkin.local_date >= now.astimezone(UTC).date() - timedelta(days=2),
-                        ),
-                    )
-                    .where(Profile.user_id == user_id)
-                    .order_by(Checkin.id.desc())
-                )
-            ).all()
+        since = now.astimezone(UTC).date() - timedelta(days=2)
+        rows = await self.db.rows(_OPEN_CHECKINS, {"user_id": user_id, "since": since})
         if not rows:
             return None
         today = local_date_of(now, rows[0].timezone or self.default_tz)
@@ -894,6 +878,24 @@ class CheckinService:
             profile.checkins_paused_until = None
             await self.reschedule(session, profile, now)
             return profile.next_checkin_at
+
+
+# The profile's time zone with its unanswered check-ins since a date, newest first.
+_OPEN_CHECKINS = (
+    select(Profile.timezone, Checkin.id, Checkin.local_date)
+    .select_from(Profile)
+    .outerjoin(
+        Checkin,
+        and_(
+            Checkin.user_id == Profile.user_id,
+            Checkin.status == "sent",
+            Checkin.answered_at.is_(None),
+            Checkin.local_date >= bindparam("since"),
+        ),
+    )
+    .where(Profile.user_id == bindparam("user_id"))
+    .order_by(Checkin.id.desc())
+)
 
 
 class SendLedger:

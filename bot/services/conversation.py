@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.clock import Clock
 from bot.db import Database
@@ -32,6 +32,14 @@ class Expected:
     @property
     def feature(self) -> str:
         return self.key.partition(".")[0]
+
+
+# What the person's next message answers: the explicit wait, else the intake's step.
+_EXPECTED = (
+    select(User.awaiting, User.awaiting_data, Profile.intake_step)
+    .outerjoin(Profile, Profile.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
 
 
 class ConversationService:
@@ -52,14 +60,7 @@ class ConversationService:
     @retry_transient
     async def expected(self, user_id: int) -> Expected | None:
         """What the person's next message answers, or None when nothing is awaited."""
-        async with self.db.sessions() as session:
-            row = (
-                await session.execute(
-                    select(User.awaiting, User.awaiting_data, Profile.intake_step)
-                    .outerjoin(Profile, Profile.user_id == User.id)
-                    .where(User.id == user_id)
-                )
-            ).first()
+        row = await self.db.first(_EXPECTED, {"user_id": user_id})
         if row is None:
             return None
         awaiting, data, intake_step = row

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.db import Database
 from bot.db.models import User
 from bot.services.checkin import CheckinService
+
+# Whether the person is marked blocked (a read; the write only when they are).
+_AWAY = select(User.id).where(User.id == bindparam("user_id"), User.is_active.is_(False))
 
 
 async def blocked(checkins: CheckinService, user_id: int) -> None:
@@ -20,11 +23,7 @@ async def back(db: Database, checkins: CheckinService, user_id: int) -> bool:
     turn at the writer's lock); when they were marked blocked, they are marked back and their
     check-ins are scheduled again (unless they stopped or paused them). True when they had been
     marked blocked."""
-    async with db.sessions() as session:
-        away = await session.scalar(
-            select(User.id).where(User.id == user_id, User.is_active.is_(False))
-        )
-    if away is None:
+    if await db.first(_AWAY, {"user_id": user_id}) is None:
         return False
     async with db.transaction() as session:
         result = await session.execute(

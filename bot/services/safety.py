@@ -339,8 +339,7 @@ class SafetyService:
     @retry_transient
     async def view(self, user_id: int) -> SafetyView:
         """One statement: the user's language and the profile's safety columns."""
-        async with self.db.sessions() as session:
-            row = (await session.execute(_VIEW, {"user_id": user_id})).first()
+        row = await self.db.first(_VIEW, {"user_id": user_id})
         if row is None:
             return UNKNOWN
         if row.profile_user_id is None:

@@ -207,15 +207,15 @@ async def test_other_errors_are_not_retried():
 async def test_services_retry_their_public_methods(safety, intake, monkeypatch):
     await register(intake)
     calls = []
-    original = safety.db.sessions
+    original = safety.db.rows
 
-    def flaky_sessions():
+    async def flaky_rows(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise down()
-        return original()
+        return await original(*args, **kwargs)
 
-    monkeypatch.setattr(safety.db, "sessions", flaky_sessions)
+    monkeypatch.setattr(safety.db, "rows", flaky_rows)
     assert (await safety.view(42)).known
     assert calls == [1, 1]
 
