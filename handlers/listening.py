@@ -108,10 +108,10 @@ async def on_feeling(
     `contact=False`: no button about texting the ex, whatever the person's path."""
     texts = context.texts
     heard = understood(update, expecting)
-    profile = await _set_up(update, context)
-    offer = contact and profile is not None and await _offer_contact(context, _uid(update))
+    set_up = await context.services.intake.is_set_up(_uid(update))
+    offer = contact and set_up and await _offer_contact(context, _uid(update))
     if heard.long:
-        await _outpouring(update, context, heard, offer, profile is not None)
+        await _outpouring(update, context, heard, offer, set_up)
         return
     answer = feeling_reply(heard.topic, _seed(update), offer_contact=offer)
     parts = [
@@ -119,7 +119,7 @@ async def on_feeling(
         texts.render(answer.action_id),
         texts.render("listen.sources_line", sources=source_names(answer.sources)),
     ]
-    markup = feeling_markup(context, answer.buttons) if profile else begin_button(context)
+    markup = feeling_markup(context, answer.buttons) if set_up else begin_button(context)
     await reply(update, context, "\n\n".join(parts), markup)
 
 

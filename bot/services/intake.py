@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -25,6 +26,10 @@ class Stage(StrEnum):
     NEW = "new"
     IN_INTAKE = "in_intake"
     SET_UP = "set_up"
+
+
+# When the person finished the intake (None: not yet).
+_FINISHED = select(Profile.intake_completed_at).where(Profile.user_id == bindparam("user_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +184,12 @@ class IntakeService:
         async with self.db.sessions() as session:
             profile = await q.get_profile(session, user_id)
             return ProfileView.of(profile) if profile else None
+
+    @retry_transient
+    async def is_set_up(self, user_id: int) -> bool:
+        """Whether the person has finished the intake (one read of one column)."""
+        row = await self.db.first(_FINISHED, {"user_id": user_id})
+        return row is not None and row.intake_completed_at is not None
 
     @retry_transient
     async def today(self, user_id: int) -> date:

@@ -496,9 +496,9 @@ class SafetyService:
         message, reported as danger, or among the person's recent screen outcomes. Every
         feature that would suggest reaching out, rebuilding contact or getting back together
         asks this first (services that hold a session of their own call `blocked_in`)."""
-        now = self.clock.now()
-        async with self.db.sessions() as session:
-            return await blocked_in(session, user_id, now)
+        since = self.clock.now() - SIGNAL_WINDOW
+        row = await self.db.first(_BLOCKED, {"user_id": user_id, "since": since})
+        return bool(row is not None and row[0])
 
     @staticmethod
     async def _state(session: AsyncSession, user_id: int, now: datetime) -> SafetyState:
@@ -639,23 +639,36 @@ class SafetyService:
             return AskOutcome(answer, action, view, await _plan_incomplete(session, user_id))
 
 
+# Whether reconnecting is off: abuse answered yes, danger reported, or a clear danger or abuse
+# signal since `since` (a possible danger is asked about first; the answer decides).
+_BLOCKED = select(
+    or_(
+        exists(
+            select(Profile.user_id).where(
+                Profile.user_id == bindparam("user_id"), Profile.abuse == AbuseAnswer.YES
+            )
+        ),
+        exists(
+            select(SafetyState.user_id).where(
+                SafetyState.user_id == bindparam("user_id"),
+                SafetyState.danger_reported_at.is_not(None),
+            )
+        ),
+        exists(
+            select(RiskSignal.id).where(
+                RiskSignal.user_id == bindparam("user_id"),
+                RiskSignal.at >= bindparam("since", type_=RiskSignal.at.type),
+                RiskSignal.risk.in_(sorted(UNSAFE_EX_RISKS)),
+                RiskSignal.level == ACT,
+            )
+        ),
+    )
+)
+
+
 async def blocked_in(session: AsyncSession, user_id: int, now: datetime) -> bool:
-    """`SafetyService.reconnection_blocked`, inside a session a service already holds: abuse
-    answered yes, danger reported, or danger or abuse in a recent message, asked in one
-    statement."""
-    abuse = select(Profile.user_id).where(
-        Profile.user_id == user_id, Profile.abuse == AbuseAnswer.YES
-    )
-    danger = select(SafetyState.user_id).where(
-        SafetyState.user_id == user_id, SafetyState.danger_reported_at.is_not(None)
-    )
-    recent = select(RiskSignal.id).where(
-        RiskSignal.user_id == user_id,
-        RiskSignal.at >= now - SIGNAL_WINDOW,
-        RiskSignal.risk.in_(sorted(UNSAFE_EX_RISKS)),
-        RiskSignal.level == ACT,  # a possible danger is asked about first; the answer decides
-    )
-    return bool(await session.scalar(select(or_(exists(abuse), exists(danger), exists(recent)))))
+    """`SafetyService.reconnection_blocked`, inside a session a service already holds."""
+    return bool(await session.scalar(_BLOCKED, {"user_id": user_id, "since": now - SIGNAL_WINDOW}))
 
 
 def _accepted_fields(factory: Callable[..., Any]) -> frozenset[str]:
