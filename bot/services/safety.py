@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -113,7 +114,8 @@ _VIEW = (
 )
 
 
-def _view(profile: Profile | None, language_code: str | None) -> SafetyView:
+def _view(profile: Profile | Row[Any] | None, language_code: str | None) -> SafetyView:
+    """The view of a profile, or of a row with the profile's columns under their names."""
     if profile is None:
         return SafetyView(True, None, language_code, False, None, False, None, False)
     return SafetyView(
@@ -342,20 +344,8 @@ class SafetyService:
         row = await self.db.first(_VIEW, {"user_id": user_id})
         if row is None:
             return UNKNOWN
-        if row.profile_user_id is None:
-            return _view(None, row.language_code)
-        return SafetyView(
-            known=True,
-            country=row.country,
-            language_code=row.language_code,
-            on_hold=bool(row.safety_hold),
-            hold_since=row.safety_hold_since,
-            abuse=row.abuse is AbuseAnswer.YES,
-            intake_step=row.intake_step,
-            set_up=row.intake_completed_at is not None,
-            timezone=row.timezone,
-            age_group=row.age_group,
-        )
+        # The row carries the profile's columns under their own names.
+        return _view(row if row.profile_user_id is not None else None, row.language_code)
 
     @retry_transient
     async def open_hold(self, user_id: int) -> SafetyView:
