@@ -986,7 +986,13 @@ def combine(current: ScreenResult, recent: Sequence[ScreenResult]) -> ScreenResu
       categories (hopelessness + burden + a farewell) from two messages or more. The current
       message alone never escalates, however many categories it matched. The escalated
       result lists every category seen and adds `ADDED_UP` to `matched`.
+    * A possible danger ("ask") after an "I'm safe" in the window is set aside: the person
+      was asked and answered; a clear danger is never set aside.
     """
+    if current.level == ASK and current.risk == "danger":
+        if any(r.safe and not r.flagged for r in recent):
+            return dataclasses.replace(current, risk=NONE, level=NONE, matched=(), categories=())
+        return current
     if current.level != ASK or current.risk != POSSIBLE_SELF_HARM:
         return current
     window: list[ScreenResult] = []

@@ -50,7 +50,7 @@ def _opening(stack: list[tuple[str, str]]) -> str:
 
 def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     """`text` as one or more parts, each within `limit`. Short texts come back unchanged."""
-    if len(text) <= limit // 2 or len(text.encode("utf-16-le")) // 2 <= limit:
+    if len(text.encode("utf-16-le")) // 2 <= limit:
         return [text]  # tags and entities only count for less than they are written with
     atoms = _ATOM.findall(text)
     if sum(map(_size, atoms)) <= limit:

@@ -154,10 +154,8 @@ async def screen_message(update: Update, context: CoachContext) -> Then | None:
         if theirs is not None:
             return await answer_their_risk(update, context)
         if result.risk == "danger" and result.level == ASK:
-            if await _should_ask_about_danger(context, user_id):
-                await ask_about_danger(update, context)
-                return Then.UNHANDLED
-            return await _notes(update, context, result, message.text)
+            await ask_about_danger(update, context)
+            return Then.UNHANDLED
         if result.risk == "danger":
             return await answer_danger(update, context)
         if result.risk == "abuse":
@@ -263,15 +261,6 @@ async def _drafting(context: CoachContext, user_id: int) -> bool:
     return expected is not None and expected.key in DRAFT_KEYS
 
 
-async def _should_ask_about_danger(context: CoachContext, user_id: int) -> bool:
-    """Not when the person said they are safe in the last half hour: asked once is enough."""
-    try:
-        recent = await context.services.safety.recent_results(user_id)
-    except Exception:
-        return True  # when in doubt, ask
-    return not any(r.safe and not r.flagged for r in recent)
-
-
 async def _should_ask(context: CoachContext, user_id: int) -> bool:
     try:
         return await context.services.safety.should_ask(user_id)
@@ -342,10 +331,16 @@ async def ask_directly(update: Update, context: CoachContext) -> None:
 
 
 def ask_markup(texts: Texts) -> InlineKeyboardMarkup:
+    return _answers_markup(texts, "safety2.ask", "ask", ASK_ANSWERS)
+
+
+def _answers_markup(
+    texts: Texts, labels: str, action: str, answers: tuple[str, ...]
+) -> InlineKeyboardMarkup:
+    """One button per answer to a safety question, each labelled by `labels`.<answer>."""
     return keyboard(
-        [[button(texts.render(f"safety2.ask.{answer}"), AREA, "ask", answer)]
-         for answer in ASK_ANSWERS]
-    )  # fmt: skip
+        [[button(texts.render(f"{labels}.{answer}"), AREA, action, answer)] for answer in answers]
+    )
 
 
 async def answer_ask(update: Update, context: CoachContext, answer: str) -> Then | None:
@@ -386,10 +381,7 @@ async def ask_about_danger(update: Update, context: CoachContext) -> None:
     """A message that may be fear of the ex, but not clearly: ask before the danger reply,
     which switches reconnection off for good."""
     texts = context.texts
-    markup = keyboard(
-        [[button(texts.render(f"safety2.danger_ask.{answer}"), AREA, "dask", answer)]
-         for answer in DANGER_ASK_ANSWERS]
-    )  # fmt: skip
+    markup = _answers_markup(texts, "safety2.danger_ask", "dask", DANGER_ASK_ANSWERS)
     await reply(update, context, texts.render("safety2.danger_ask.question").rstrip(), markup)
 
 

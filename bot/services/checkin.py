@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -913,7 +912,7 @@ class SendLedger:
         clock: Clock,
         lease: timedelta = CLAIM_LEASE,
         *,
-        write_turn: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,
+        write_turn: Callable[[], AbstractAsyncContextManager[None]],
     ) -> None:
         self.conn = conn
         self.clock = clock

@@ -376,6 +376,17 @@ def test_danger_and_other_risks_do_not_add_up_into_self_harm():
     assert combine(now, [screen("he hit me"), screen("im scared of him")]).level == "ask"
 
 
+def test_a_possible_danger_after_im_safe_is_set_aside_and_a_clear_danger_never_is():
+    maybe = ScreenResult(risk="danger", matched=("semantic.danger",), level="ask")
+    assert combine(maybe, []) is maybe
+    assert combine(maybe, [screen("i feel completely hopeless")]) is maybe
+    set_aside = combine(maybe, [SAFE])
+    assert (set_aside.risk, set_aside.level, set_aside.flagged) == ("none", "none", False)
+    clear = screen("he said he's coming to my house to make me pay")
+    assert clear.risk == "danger" and clear.level == "act"
+    assert combine(clear, [SAFE]) is clear
+
+
 # --- Decisions worth pinning down ---------------------------------------------------------------
 
 
