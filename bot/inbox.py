@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.clock import Clock, SystemClock
@@ -243,8 +243,22 @@ class Inbox:
             if self.db.is_sqlite:  # one process is the rule on SQLite: the lock above is enough
                 yield
                 return
-            async with self.db.engine.connect() as conn, conn.begin():
-                # Released when this transaction ends, whatever happens to the process.
-                key = _TURN_KEYS | (user_id & _USER_BITS)
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-                yield
+            # The lock is released when this transaction ends, whatever happens to the
+            # process. It is taken on the driver's own connection, in two round trips (BEGIN
+            # and the lock in one, COMMIT in the other); the key is an int, formatted as one.
+            key = int(_TURN_KEYS | (user_id & _USER_BITS))
+            async with self.db.engine.connect() as conn:
+                raw = (await conn.get_raw_connection()).driver_connection
+                try:
+                    await raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({key})")
+                except BaseException:  # cancelled while waiting: never pool an open transaction
+                    await conn.invalidate()
+                    raise
+                try:
+                    yield
+                finally:
+                    try:
+                        await raw.execute("COMMIT")
+                    except BaseException:
+                        await conn.invalidate()
+                        raise

@@ -8,12 +8,15 @@ This module is a leaf: it imports no feature module, so features never need each
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.context import CoachContext
 from bot.services.safety import AGE_GROUPS, UNKNOWN, SafetyView
@@ -24,6 +27,14 @@ from handlers.callbacks import encode
 from handlers.longtext import split_message
 
 log = logging.getLogger(__name__)
+
+# `_call` asks for two methods PTB has by name, on purpose (it skips parsing the answer), and
+# PTB would warn about it at every send.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Please use 'Bot\.(sendMessage|editMessageText)'",
+    category=PTBUserWarning,
+)
 
 # Every command, in the order /help and Telegram's command menu list them. The routing table
 # (handlers/__init__.py) registers a handler for each and checks the two never differ.
@@ -95,13 +106,35 @@ async def reply(
     parts = split_message(text)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        await context.bot.send_message(chat.id, part, reply_markup=markup if last else None)
+        await _call(context.bot, "sendMessage", chat.id, part, markup if last else None)
+
+
+async def _call(
+    bot: Bot,
+    endpoint: str,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    **more: object,
+) -> None:
+    """Send or edit a message whose answer nobody reads: the same request PTB's send_message
+    and edit_message_text make (the HTML parse mode included), without turning Telegram's
+    answer back into a Message, which costs more than the rest of a tap's reply."""
+    kwargs: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
+    if markup is not None:
+        kwargs["reply_markup"] = markup
+    await bot.do_api_request(endpoint, {**kwargs, **more})
 
 
 async def edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message a button sits on; an identical edit (a double tap) is not an error."""
+    message = query.message
     try:
-        await query.edit_message_text(text, reply_markup=markup)
+        if message is None:  # a message sent through inline mode: only PTB knows its id
+            await query.edit_message_text(text, reply_markup=markup)
+        else:
+            await _call(query.get_bot(), "editMessageText", message.chat.id, text, markup,
+                        message_id=message.message_id)  # fmt: skip
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
