@@ -47,8 +47,10 @@ def check_all_content() -> Content:
     load_patterns()
     load_cues()
     load_shorthand()
-    from content import semantic  # here, so `python -m content.semantic` runs it only once
+    # here, so `python -m content.semantic` (or .classifier) runs it only once
+    from content import classifier, semantic
 
-    semantic.warm()
+    if semantic.warm():
+        classifier.warm()
     load_helplines()
     return content

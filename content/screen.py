@@ -868,13 +868,15 @@ def screen_normalised(
     return result
 
 
-# The ids and category a result from the semantic layer carries.
+# The ids and category a result from the semantic layers carries: the nearest labelled
+# sentences (content/semantic.py) and the trained classifier (content/classifier.py).
 SEMANTIC_IDS = {"self_harm": "semantic.self_harm", "danger": "semantic.danger"}
-# What the layer may raise on its own, always at the asking level (self-harm first when both
+CLASSIFIER_IDS = {"self_harm": "classifier.self_harm", "danger": "classifier.danger"}
+# What the layers may raise on their own, always at the asking level (self-harm first when both
 # reach their thresholds): self-harm, to the direct question, and danger from the ex, to the
 # question "are you afraid of what they might do?". Neither costs much when it is wrong.
-# Danger's own reply switches reconnection off for good, so a near neighbour only ever asks;
-# the answer decides.
+# Danger's own reply switches reconnection off for good, so a layer only ever asks; the answer
+# decides.
 SEMANTIC_RAISES = ("self_harm", "danger")
 # The risk a semantic finding is reported as.
 _SEMANTIC_RISK = {"self_harm": POSSIBLE_SELF_HARM, "danger": "danger"}
@@ -887,15 +889,21 @@ def _warn_semantic_unavailable(directory: Path) -> None:
     log.warning("semantic layer unavailable; screening with the patterns only")
 
 
-def semantic_stage(result: ScreenResult, text: Any, directory: Path = CONTENT_DIR) -> ScreenResult:
+def semantic_stage(
+    result: ScreenResult, text: Any, directory: Path = CONTENT_DIR, use_classifier: bool = True
+) -> ScreenResult:
     """The pattern result, or, when it found no risk and no statement of safety, what the
-    semantic layer finds, at the asking level."""
+    semantic layers find, at the asking level: the nearest labelled sentences first, then
+    (unless `use_classifier` is False) the trained classifier."""
     if result.flagged or result.safe or not isinstance(text, str):
         return result
-    from content import semantic  # numpy and the model files only when a message needs them
+    # numpy and the model files only when a message needs them
+    from content import classifier, semantic
 
     try:
-        found = semantic.judge(text, directory, SEMANTIC_RAISES).risk
+        found, ids = semantic.judge(text, directory, SEMANTIC_RAISES).risk, SEMANTIC_IDS
+        if found is None and use_classifier:
+            found, ids = classifier.judge(text, directory).risk, CLASSIFIER_IDS
     except semantic.SemanticUnavailable:
         _warn_semantic_unavailable(directory)
         return result
@@ -904,25 +912,33 @@ def semantic_stage(result: ScreenResult, text: Any, directory: Path = CONTENT_DI
     return dataclasses.replace(
         result,
         risk=_SEMANTIC_RISK[found],
-        matched=(SEMANTIC_IDS[found],),
+        matched=(ids[found],),
         level=ASK,
         categories=(SEMANTIC_CATEGORY,),
     )
 
 
-def screen(text: str, *, directory: Path = CONTENT_DIR, use_semantic: bool = True) -> ScreenResult:
+def screen(
+    text: str,
+    *,
+    directory: Path = CONTENT_DIR,
+    use_semantic: bool = True,
+    use_classifier: bool = True,
+) -> ScreenResult:
     """Screen one free-text message. Never raises.
 
     A broken patterns file is a start-up error (call `load_patterns()` at boot to surface
     it); if it still happens here it is logged and the message is treated as unflagged.
-    `use_semantic=False` gives the patterns' decision alone (for measuring the layers apart).
+    `use_semantic=False` gives the patterns' decision alone (for measuring the layers apart);
+    `use_classifier=False` leaves out the classifier only, for text that is no longer a message
+    as someone wrote it (the classifier reads whole messages).
     Within one update (content.memo) the same text is screened once.
     """
     if not isinstance(text, str):
-        return _screen(text, directory, use_semantic)
+        return _screen(text, directory, use_semantic, use_classifier)
     return remembered(
-        ("screen", text, directory, use_semantic),
-        lambda: _screen(text, directory, use_semantic),
+        ("screen", text, directory, use_semantic, use_classifier),
+        lambda: _screen(text, directory, use_semantic, use_classifier),
     )
 
 
@@ -930,7 +946,7 @@ def screen(text: str, *, directory: Path = CONTENT_DIR, use_semantic: bool = Tru
 _BARE_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{1,64})?\s*")
 
 
-def _screen(text: str, directory: Path, use_semantic: bool) -> ScreenResult:
+def _screen(text: str, directory: Path, use_semantic: bool, use_classifier: bool) -> ScreenResult:
     if isinstance(text, str) and _BARE_COMMAND.fullmatch(text):
         return CLEAR
     try:
@@ -945,7 +961,9 @@ def _screen(text: str, directory: Path, use_semantic: bool) -> ScreenResult:
         cues = None
     try:
         result = screen_normalised(expand(normalise(text), directory), patterns, cues)
-        return semantic_stage(result, text, directory) if use_semantic else result
+        if not use_semantic:
+            return result
+        return semantic_stage(result, text, directory, use_classifier)
     except Exception:  # defensive: a screen must never take the conversation down
         log.error("screening failed; retrying on the plain lower-cased text")
     try:

@@ -321,7 +321,10 @@ def their_risk(
         rest = re.sub(pattern, _NEUTRAL, rest, flags=re.IGNORECASE)
     if rest == text:
         return None  # nothing in it was the ex's
-    remaining = screen(rest)
+    # What is left is the message with the ex's words taken out, no longer a sentence anyone
+    # wrote: the patterns and the nearest sentences read it, the classifier (which weighs
+    # whole messages as written) does not.
+    remaining = screen(rest, use_classifier=False)
     if remaining.self_harm or remaining.risk in ("danger", "violence", "abuse"):
         return None  # the person's own risk is in there too: their care comes first
     return remaining

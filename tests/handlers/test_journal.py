@@ -111,7 +111,7 @@ async def test_cancel_lets_the_entry_go_and_nothing_is_kept(person):
     await finish_intake(person)
     await person.send("/journal")
     await person.tap("Just write")
-    await person.send("Something I'd rather not keep.")
+    await person.send("Some thoughts about the weekend, not for saving.")
     reply = await person.tap("Cancel")
     assert reply.edits == ["Okay — I've let that one go. Nothing was saved."]
     assert await entries(person) == []

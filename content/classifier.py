@@ -1,0 +1,426 @@
+"""The screen's trained layer: a linear classifier over a message's words, letter groups and
+meaning, giving the chance that it signals self-harm or danger from an ex.
+
+Pure and local: no Telegram, no database, no network, nothing written to a log.
+
+A message becomes three groups of numbers, each scaled to length 1:
+
+* its words and pairs of neighbouring words (so word order counts: "kill myself" is not
+  "myself kill"), weighted by how rare they are across the labelled sentences (tf-idf);
+* groups of 2 to 5 letters inside each word, weighted the same way, which carry misspellings,
+  text-speak and stretched or joined words ("sucidal", "kms", "unaliving");
+* the mean and the largest values of its token vectors in the static embedding the semantic
+  layer reads (content/semantic.py), which carry meaning across synonyms.
+
+A multinomial logistic regression, fitted on the repository's labelled sentences, turns them
+into three chances: safe, self-harm, danger. Scoring a message is a few dictionary lookups and
+one small matrix product. The weights live in `screen_classifier.npz`, built by
+
+    python -m content.classifier --build
+
+(scikit-learn fits them: `pip install -e '.[build]'`; it is not needed to run the bot). The build
+chooses the thresholds by cross-validation: each labelled set is left out in turn, scored by a
+model fitted on the others, and the threshold is the lowest chance that keeps false alarms on
+the left-out safe sentences and everyday messages within `FALSE_ALARM_BUDGET`. Only the looks
+named in `HELD_OUT` are never fitted on: they measure sentences nobody trained on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import logging
+import math
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from content.loader import CONTENT_DIR, per_directory
+from content.semantic import (
+    CLASS_OF,
+    DANGER,
+    MAX_CHARS,
+    SAFE,
+    SELF_HARM,
+    SemanticUnavailable,
+    everyday_texts,
+    fold,
+    load_encoder,
+)
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "screen_classifier.npz"
+CLASSES = ("safe", "self_harm", "danger")
+# Letter groups of these lengths, inside each word padded with a space on both sides.
+CHAR_SIZES = (2, 3, 4, 5)
+# A word, a word pair or a letter group is kept when it occurs in at least this many sentences.
+MIN_SENTENCES = 2
+# The embedding block's weight against the two text blocks (each of length 1).
+EMBED_WEIGHT = 1.0
+# The regression's inverse regularisation (10 measured best of 1, 3, 10 and 30, with the mean
+# and largest values both better than the mean alone).
+C = 10.0
+# False alarms allowed per risk when thresholds are chosen: (share of left-out safe sentences,
+# share of left-out everyday messages). The bot's own budgets, inside the 3% target.
+FALSE_ALARM_BUDGET = {"self_harm": (0.02, 0.005), "danger": (0.015, 0.004)}
+RISK_INDEX = {"self_harm": SELF_HARM, "danger": DANGER}
+
+# Every labelled set in tests/unit/fixtures is fitted on except these looks, which measure
+# sentences nobody trained on.
+HELD_OUT = ("look8", "look9")
+
+_WORD = re.compile(r"\b\w\w+\b")
+
+
+# --- Features ------------------------------------------------------------------------------------
+
+
+def words_of(folded: str) -> list[str]:
+    words = _WORD.findall(folded)
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+def letters_of(folded: str) -> list[str]:
+    out: list[str] = []
+    for word in folded.split():
+        padded = f" {word} "
+        for n in CHAR_SIZES:
+            if len(padded) < n:
+                break
+            out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return out
+
+
+def _block(grams: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray):
+    """(indices, values) of one tf-idf block, scaled to length 1; None when nothing is known."""
+    counts = Counter(i for g in grams if (i := vocabulary.get(g)) is not None)
+    if not counts:
+        return None
+    index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    values = (1.0 + np.log(tf)) * idf[index]
+    norm = float(np.sqrt(values @ values))
+    return index, values / norm if norm > 0 else values
+
+
+def meaning_of(text: str) -> np.ndarray:
+    """The mean (length 1) and the largest value of each coordinate of the message's token
+    vectors, side by side; zeros for a message without tokens."""
+    encoder = load_encoder()
+    ids = encoder.ids(text)
+    if not ids:
+        return np.zeros(2 * encoder.dimensions, dtype=np.float32)
+    vectors = encoder.table[ids]
+    mean = vectors.sum(axis=0)
+    norm = float(np.sqrt(mean @ mean))
+    mean = mean / norm if norm > 0 else mean
+    return np.concatenate([mean, vectors.max(axis=0)]).astype(np.float32)
+
+
+# --- The model -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Model:
+    words: dict[str, int]
+    word_idf: np.ndarray
+    letters: dict[str, int]
+    letter_idf: np.ndarray
+    weights: np.ndarray  # (words + letters + meaning, 3), float32
+    bias: np.ndarray  # (3,)
+    thresholds: dict[str, float]
+    sources: str
+
+    @property
+    def _letters_at(self) -> int:
+        return len(self.words)
+
+    @property
+    def _meaning_at(self) -> int:
+        return len(self.words) + len(self.letters)
+
+    def logits(self, text: str) -> np.ndarray:
+        folded = fold(text[:MAX_CHARS])
+        out = self.bias.astype(np.float64)
+        words = _block(words_of(folded), self.words, self.word_idf)
+        if words is not None:
+            out = out + words[1] @ self.weights[words[0]]
+        letters = _block(letters_of(folded), self.letters, self.letter_idf)
+        if letters is not None:
+            out = out + letters[1] @ self.weights[self._letters_at + letters[0]]
+        meaning = meaning_of(text) * EMBED_WEIGHT
+        return out + meaning @ self.weights[self._meaning_at :]
+
+    def chances(self, text: str) -> dict[str, float]:
+        """The chance of each class (safe, self_harm, danger), summing to 1."""
+        logits = self.logits(text)
+        exp = np.exp(logits - logits.max())
+        p = exp / exp.sum()
+        return {name: float(p[i]) for i, name in enumerate(CLASSES)}
+
+
+def load_model(directory: Path = CONTENT_DIR) -> Model:
+    """The model from `screen_classifier.npz`, read once per directory; raises
+    `SemanticUnavailable` when it (or the embedding it reads) cannot be read."""
+    return _model(directory)
+
+
+@per_directory
+def _model(directory: Path) -> Model:
+    try:
+        with np.load(directory / MODEL_FILE, allow_pickle=False) as data:
+            words = [str(w) for w in data["words"]]
+            letters = [str(g) for g in data["letters"]]
+            model = Model(
+                words={w: i for i, w in enumerate(words)},
+                word_idf=data["word_idf"].astype(np.float32),
+                letters={g: i for i, g in enumerate(letters)},
+                letter_idf=data["letter_idf"].astype(np.float32),
+                weights=np.ascontiguousarray(data["weights"].astype(np.float32)),
+                bias=data["bias"].astype(np.float64),
+                thresholds={},
+                sources="",
+            )
+            meta = json.loads(str(data["meta"]))
+    except Exception as exc:
+        raise SemanticUnavailable(f"{MODEL_FILE} cannot be read: {exc}") from None
+    load_encoder()
+    return dataclasses.replace(
+        model,
+        thresholds={r: float(meta["thresholds"][r]) for r in RISK_INDEX},
+        sources=str(meta["sources"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the layer found: the risk over its threshold (or None) and every chance."""
+
+    risk: str | None
+    chances: dict[str, float]
+
+
+def judge(text: str, directory: Path = CONTENT_DIR) -> Verdict:
+    """The risk whose chance reaches its threshold (the likelier one when both do), or None.
+    Raises `SemanticUnavailable` when the files are missing."""
+    model = load_model(directory)
+    if not isinstance(text, str) or not text.strip():
+        return Verdict(None, {"safe": 1.0, "self_harm": 0.0, "danger": 0.0})
+    chances = dict(_chances(text, model))
+    over = [r for r in RISK_INDEX if chances[r] >= model.thresholds[r]]
+    risk = max(over, key=lambda r: chances[r]) if over else None
+    return Verdict(risk, chances)
+
+
+@lru_cache(maxsize=16)
+def _chances(text: str, model: Model) -> tuple[tuple[str, float], ...]:
+    return tuple(model.chances(text).items())
+
+
+def warm(directory: Path = CONTENT_DIR) -> bool:
+    """Load the model now (at start-up, not at the first message). False, with a warning, when
+    it cannot be read; the screen then goes on without it."""
+    try:
+        load_model(directory)
+    except SemanticUnavailable as exc:
+        log.warning("screen classifier unavailable: %s", exc)
+        return False
+    return True
+
+
+def clear_caches() -> None:
+    """Forget the recent messages' chances (the bench measures without them)."""
+    _chances.cache_clear()
+
+
+# --- Building ------------------------------------------------------------------------------------
+
+
+def _lines(path: Path) -> Iterable[str]:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            yield line
+
+
+def _set_name(path: Path) -> str:
+    stem = path.stem.removeprefix("screen_risk").removeprefix("screen_safe")
+    return stem.removeprefix("_") or "base"
+
+
+def labelled_sets(fixtures: Path) -> dict[str, list[tuple[str, int]]]:
+    """(sentence, class) by set name, for every risk and safe set except the held-out looks;
+    violence sentences are left out (the layer screens for self-harm and danger)."""
+    sets: dict[str, list[tuple[str, int]]] = {}
+    for path in sorted(fixtures.glob("screen_risk*.tsv")):
+        name = _set_name(path)
+        if name in HELD_OUT:
+            continue
+        for line in _lines(path):
+            risk, _level, text = line.split("\t")
+            if risk in CLASS_OF:
+                sets.setdefault(name, []).append((text, CLASS_OF[risk]))
+    for path in sorted(fixtures.glob("screen_safe*.txt")):
+        name = _set_name(path)
+        if name in HELD_OUT or name == "everyday":
+            continue
+        sets.setdefault(name, []).extend((line.strip(), SAFE) for line in _lines(path))
+    return sets
+
+
+def _vocabulary(grams: Sequence[list[str]]) -> tuple[list[str], np.ndarray]:
+    """Grams seen in at least MIN_SENTENCES sentences, and their smoothed idf."""
+    seen = Counter(g for sentence in grams for g in set(sentence))
+    kept = sorted(g for g, n in seen.items() if n >= MIN_SENTENCES)
+    n = len(grams)
+    idf = np.array([math.log((1 + n) / (1 + seen[g])) + 1 for g in kept], dtype=np.float32)
+    return kept, idf
+
+
+def _matrix(texts: Sequence[str], words, word_idf, letters, letter_idf):
+    from scipy.sparse import csr_matrix, hstack
+
+    rows_w, rows_l = [], []
+    word_index = {w: i for i, w in enumerate(words)}
+    letter_index = {g: i for i, g in enumerate(letters)}
+    for text in texts:
+        folded = fold(text[:MAX_CHARS])
+        rows_w.append(_block(words_of(folded), word_index, word_idf))
+        rows_l.append(_block(letters_of(folded), letter_index, letter_idf))
+
+    def sparse(rows, width):
+        data, indices, indptr = [], [], [0]
+        for row in rows:
+            if row is not None:
+                indices.extend(row[0].tolist())
+                data.extend(row[1].tolist())
+            indptr.append(len(indices))
+        return csr_matrix((data, indices, indptr), shape=(len(rows), width), dtype=np.float32)
+
+    meaning = np.array([meaning_of(t) * EMBED_WEIGHT for t in texts], dtype=np.float32)
+    return hstack(
+        [sparse(rows_w, len(words)), sparse(rows_l, len(letters)), csr_matrix(meaning)]
+    ).tocsr()
+
+
+def fit(texts: Sequence[str], labels: Sequence[int]) -> Model:
+    from sklearn.linear_model import LogisticRegression
+
+    folded = [fold(t[:MAX_CHARS]) for t in texts]
+    words, word_idf = _vocabulary([words_of(f) for f in folded])
+    letters, letter_idf = _vocabulary([letters_of(f) for f in folded])
+    x = _matrix(texts, words, word_idf, letters, letter_idf)
+    regression = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    regression.fit(x, np.asarray(labels))
+    order = list(regression.classes_)
+    weights = np.stack([regression.coef_[order.index(c)] for c in (SAFE, SELF_HARM, DANGER)], 1)
+    bias = np.array([regression.intercept_[order.index(c)] for c in (SAFE, SELF_HARM, DANGER)])
+    return Model(
+        words={w: i for i, w in enumerate(words)},
+        word_idf=word_idf,
+        letters={g: i for i, g in enumerate(letters)},
+        letter_idf=letter_idf,
+        weights=weights.astype(np.float32),
+        bias=bias,
+        thresholds={},
+        sources="",
+    )
+
+
+def _threshold(safe: np.ndarray, everyday: np.ndarray, budget: tuple[float, float]) -> float:
+    """The lowest chance that flags at most the budgeted shares of both safe samples."""
+    return float(max(np.quantile(safe, 1 - budget[0]), np.quantile(everyday, 1 - budget[1])))
+
+
+def sources_digest(sets: dict[str, list[tuple[str, int]]], everyday: Sequence[str]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(sets):
+        for text, label in sets[name]:
+            h.update(f"{name}\t{label}\t{text}\n".encode())
+    for text in everyday:
+        h.update(f"everyday\t{SAFE}\t{text}\n".encode())
+    return h.hexdigest()
+
+
+def cross_validate(
+    sets: dict[str, list[tuple[str, int]]], everyday: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-fold chances: each set (and a share of the everyday messages) scored by a model
+    fitted on the rest. Returns (chances, labels) of the sets and the everyday chances."""
+    names = sorted(sets)
+    folds = np.array_split(np.arange(len(everyday)), len(names))
+    held, held_labels, every = [], [], np.zeros((len(everyday), 3))
+    for i, name in enumerate(names):
+        keep = np.concatenate([f for j, f in enumerate(folds) if j != i])
+        texts = [t for n in names if n != name for t, _ in sets[n]] + [everyday[k] for k in keep]
+        labels = [c for n in names if n != name for _, c in sets[n]] + [SAFE] * len(keep)
+        model = fit(texts, labels)
+        held += [list(model.chances(t).values()) for t, _ in sets[name]]
+        held_labels += [c for _, c in sets[name]]
+        for k in folds[i]:
+            every[k] = list(model.chances(everyday[k]).values())
+        print(f"  fold {i + 1}/{len(names)}: {name}", file=sys.stderr)
+    return np.array(held), np.array(held_labels), every
+
+
+def build(fixtures: Path) -> tuple[Model, dict[str, Any]]:
+    sets = labelled_sets(fixtures)
+    everyday = everyday_texts(fixtures)
+    held, labels, every = cross_validate(sets, everyday)
+    thresholds: dict[str, float] = {}
+    figures: dict[str, Any] = {}
+    for risk, c in RISK_INDEX.items():
+        thresholds[risk] = round(
+            _threshold(held[labels == SAFE, c], every[:, c], FALSE_ALARM_BUDGET[risk]), 4
+        )
+        hit = held[:, c] >= thresholds[risk]
+        figures[risk] = {
+            "threshold": thresholds[risk],
+            "recall_alone": round(float(hit[labels == c].mean()), 3),
+            "safe_alarms": round(float(hit[labels == SAFE].mean()), 4),
+            "everyday_alarms": round(float((every[:, c] >= thresholds[risk]).mean()), 4),
+        }
+    texts = [t for n in sorted(sets) for t, _ in sets[n]] + list(everyday)
+    all_labels = [c for n in sorted(sets) for _, c in sets[n]] + [SAFE] * len(everyday)
+    model = fit(texts, all_labels)
+    meta = {"thresholds": thresholds, "sources": sources_digest(sets, everyday),
+            "sets": sorted(sets), "held_out": list(HELD_OUT)}  # fmt: skip
+    model = dataclasses.replace(model, thresholds=thresholds, sources=meta["sources"])
+    return model, {"sentences": len(texts), "meta": meta, "cross_validation": figures}
+
+
+def write_model(path: Path, model: Model, meta: dict[str, Any]) -> None:
+    np.savez_compressed(
+        path,
+        words=np.array(sorted(model.words, key=model.words.__getitem__)),
+        word_idf=model.word_idf.astype(np.float16),
+        letters=np.array(sorted(model.letters, key=model.letters.__getitem__)),
+        letter_idf=model.letter_idf.astype(np.float16),
+        weights=model.weights.astype(np.float16),
+        bias=model.bias,
+        meta=np.array(json.dumps(meta)),
+    )
+
+
+def main(argv: Sequence[str]) -> int:
+    if "--build" not in argv:
+        print("usage: python -m content.classifier --build", file=sys.stderr)
+        return 2
+    fixtures = Path(__file__).resolve().parents[1] / "tests" / "unit" / "fixtures"
+    model, report = build(fixtures)
+    write_model(CONTENT_DIR / MODEL_FILE, model, report["meta"])
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
