@@ -13,6 +13,7 @@ that nothing was saved and asks them to send it again (handlers/robustness.py).
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import logging
@@ -51,24 +52,29 @@ def is_transient(error: BaseException | None) -> bool:
     )
 
 
-def _wait(state: RetryCallState) -> float:
-    return DELAYS[min(state.attempt_number, len(DELAYS)) - 1]
+def _warn(what: str, error: BaseException | None, attempt: int) -> None:
+    log.warning(
+        "%s: database unavailable (%s), attempt %s; retrying",
+        what,
+        type(error).__name__,
+        attempt,
+    )
 
 
 def _retrying_for(what: str) -> AsyncRetrying:
+    """The attempts after the first: tenacity counts them from 1, the log from 2."""
+
+    def wait(state: RetryCallState) -> float:
+        return DELAYS[min(state.attempt_number, len(DELAYS) - 1)]
+
     def log_attempt(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "%s: database unavailable (%s), attempt %s; retrying",
-            what,
-            type(error).__name__,
-            state.attempt_number,
-        )
+        _warn(what, error, state.attempt_number + 1)
 
     return AsyncRetrying(
         retry=retry_if_exception(is_transient),
-        stop=stop_after_attempt(len(DELAYS) + 1),
-        wait=_wait,
+        stop=stop_after_attempt(len(DELAYS)),
+        wait=wait,
         before_sleep=log_attempt,
         reraise=True,
     )
@@ -76,11 +82,21 @@ def _retrying_for(what: str) -> AsyncRetrying:
 
 async def with_retries(call: Callable[[], Awaitable[T]], what: str = "call") -> T:
     """Run `call`, again after each transient database error, up to len(DELAYS) more times.
-    Inside another retried call it runs once: the outer one retries the whole."""
+    Inside another retried call it runs once: the outer one retries the whole.
+
+    The first attempt runs on its own, so the common case (it works) costs no retry machinery;
+    tenacity runs the attempts after a transient failure."""
     if _retrying.get():
         return await call()
     token = _retrying.set(True)
     try:
+        try:
+            return await call()
+        except Exception as error:
+            if not is_transient(error) or not DELAYS:
+                raise
+            _warn(what, error, 1)
+        await asyncio.sleep(DELAYS[0])
         async for attempt in _retrying_for(what):
             with attempt:
                 return await call()
