@@ -116,6 +116,17 @@ class EntryTooLong(ValueError):
         self.chars = chars
 
 
+# The profile's columns the program writes (`ProgramService._store`).
+_STORED_COLUMNS = (
+    "phase",
+    "phase_started_on",
+    "no_contact_started_on",
+    "last_milestone_day",
+    "abuse",
+    "goal",
+)
+
+
 # --- What is shown -------------------------------------------------------------------------------
 
 
@@ -390,6 +401,8 @@ class ProgramService:
     async def _store(self, session: AsyncSession, loaded: _Loaded, new: ProgramState) -> None:
         profile, old = loaded.profile, loaded.state
         user_id = profile.user_id
+        before = tuple(getattr(profile, c) for c in _STORED_COLUMNS)
+        wrote = False
         profile.phase = new.phase
         profile.phase_started_on = new.phase_started_on
         if new.no_contact_started_on != profile.no_contact_started_on:
@@ -405,6 +418,7 @@ class ProgramService:
             for item in sorted(before ^ after):
                 value = TICKED if item in after else NOT_TICKED
                 await self._set(session, user_id, form, item, value)
+                wrote = True
         # One story: the goal every feature reads follows the program.
         profile.goal = story_goal(new.phase, new.decision, profile.goal)
         values = {
@@ -417,7 +431,10 @@ class ProgramService:
         for item, value in values.items():
             if stored.get(item) != value:
                 await self._set(session, user_id, PROGRAM_FORM, item, value)
-        profile.updated_at = self.clock.now()
+                wrote = True
+        # A look at the plan (/plan, /today, a check-in) that changed nothing writes nothing.
+        if wrote or tuple(getattr(profile, c) for c in _STORED_COLUMNS) != before:
+            profile.updated_at = self.clock.now()
         loaded.state = new
 
     def _step(self, loaded: _Loaded) -> Step:
