@@ -121,6 +121,8 @@ class Database:
         ORM session and a statement built anew each time cost more than the query itself.
         `statement` is best built once (module level, with bind parameters)."""
         async with self.engine.connect() as conn:
+            if not self.is_sqlite:  # one read needs no BEGIN and ROLLBACK around it
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return list((await conn.execute(statement, dict(params or {}))).all())
 
     async def first(
