@@ -21,6 +21,7 @@ from handlers.replies import (
     gentle_markup,
     keyboard,
     reply,
+    send,
     settle,
 )
 
@@ -64,16 +65,15 @@ def opening_text(
 async def send_scheduled(bot: Bot, texts: Texts, claimed: Claimed) -> int:
     """Send one claimed check-in; returns the message id. The one place check-ins are sent."""
     if claimed.safety_hold:  # a crisis is open: no coaching today, a gentle "how are you?"
-        message = await bot.send_message(
-            claimed.chat_id, texts.render("safety.gentle_ask"), reply_markup=gentle_markup(texts)
+        return await send(
+            bot, claimed.chat_id, texts.render("safety.gentle_ask"), gentle_markup(texts)
         )
-        return message.message_id
-    message = await bot.send_message(
+    return await send(
+        bot,
         claimed.chat_id,
         opening_text(texts, claimed.kind, claimed.streak_day, claimed.ex_name, claimed.distance),
-        reply_markup=contact_markup(texts, claimed.checkin_id),
+        contact_markup(texts, claimed.checkin_id),
     )
-    return message.message_id
 
 
 def render(texts: Texts, view: CheckinView) -> tuple[str, InlineKeyboardMarkup | None]:

@@ -28,6 +28,7 @@ from handlers.replies import (
     label,
     not_set_up,
     reply,
+    send,
     settle,
     short_day,
 )
@@ -120,10 +121,8 @@ async def _send_controls(
     if isinstance(previous, int):
         with contextlib.suppress(BadRequest):
             await context.bot.delete_message(chat.id, previous)
-    message = await context.bot.send_message(chat.id, text, reply_markup=writing_markup(context))
-    await context.services.conversation.expect(
-        _user_id(update), WRITING, {"controls": message.message_id}
-    )
+    controls = await send(context.bot, chat.id, text, writing_markup(context))
+    await context.services.conversation.expect(_user_id(update), WRITING, {"controls": controls})
 
 
 async def start_writing(update: Update, context: CoachContext, prompt_id: str | None) -> None:

@@ -116,14 +116,23 @@ async def _call(
     text: str,
     markup: InlineKeyboardMarkup | None,
     **more: object,
-) -> None:
-    """Send or edit a message whose answer nobody reads: the same request PTB's send_message
-    and edit_message_text make (the HTML parse mode included), without turning Telegram's
-    answer back into a Message, which costs more than the rest of a tap's reply."""
+) -> object:
+    """Send or edit a message: the same request PTB's send_message and edit_message_text make
+    (the HTML parse mode included), with Telegram's answer left as it came, not turned back into
+    a Message (which costs more than the rest of a tap's reply)."""
     kwargs: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
     if markup is not None:
         kwargs["reply_markup"] = markup
-    await bot.do_api_request(endpoint, {**kwargs, **more})
+    return await bot.do_api_request(endpoint, {**kwargs, **more})
+
+
+async def send(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> int:
+    """Send one message and return its id, for a message the bot edits or deletes later."""
+    sent = await _call(bot, "sendMessage", chat_id, text, markup)
+    assert isinstance(sent, dict)
+    return int(sent["message_id"])
 
 
 async def edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

@@ -43,6 +43,7 @@ from handlers.replies import (
     not_set_up,
     remove_buttons,
     reply,
+    send,
     settle,
     show_menu,
 )
@@ -134,12 +135,12 @@ def follow_up_text(texts: Texts, draft: str | None) -> str:
 async def send_follow_up(bot: Bot, texts: Texts, follow_up: FollowUp) -> int:
     """Send one claimed follow-up ("Still want to send it?"); returns the message id. The one
     place follow-ups are sent, called by the scheduler's tick."""
-    message = await bot.send_message(
+    return await send(
+        bot,
         follow_up.chat_id,
         follow_up_text(texts, follow_up.draft),
-        reply_markup=follow_up_markup(texts, follow_up.urge_id),
+        follow_up_markup(texts, follow_up.urge_id),
     )
-    return message.message_id
 
 
 def _hour(hour: int) -> str:
