@@ -52,6 +52,7 @@ from content.semantic import (
     SAFE,
     SELF_HARM,
     SemanticUnavailable,
+    data_lines,
     everyday_texts,
     fold,
     load_encoder,
@@ -256,12 +257,6 @@ def clear_caches() -> None:
 # --- Building ------------------------------------------------------------------------------------
 
 
-def _lines(path: Path) -> Iterable[str]:
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            yield line
-
-
 def _set_name(path: Path) -> str:
     stem = path.stem.removeprefix("screen_risk").removeprefix("screen_safe")
     return stem.removeprefix("_") or "base"
@@ -275,7 +270,7 @@ def labelled_sets(fixtures: Path) -> dict[str, list[tuple[str, int]]]:
         name = _set_name(path)
         if name in HELD_OUT:
             continue
-        for line in _lines(path):
+        for line in data_lines(path):
             risk, _level, text = line.split("\t")
             if risk in CLASS_OF:
                 sets.setdefault(name, []).append((text, CLASS_OF[risk]))
@@ -283,7 +278,7 @@ def labelled_sets(fixtures: Path) -> dict[str, list[tuple[str, int]]]:
         name = _set_name(path)
         if name in HELD_OUT or name == "everyday":
             continue
-        sets.setdefault(name, []).extend((line.strip(), SAFE) for line in _lines(path))
+        sets.setdefault(name, []).extend((line.strip(), SAFE) for line in data_lines(path))
     return sets
 
 

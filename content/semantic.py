@@ -335,7 +335,8 @@ def clear_caches() -> None:
 # --- Building the store --------------------------------------------------------------------------
 
 
-def _lines(path: Path) -> Iterable[str]:
+def data_lines(path: Path) -> Iterable[str]:
+    """The lines of a labelled set that hold a sentence (no blank lines, no comments)."""
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             yield line
@@ -344,9 +345,9 @@ def _lines(path: Path) -> Iterable[str]:
 def everyday_texts(fixtures: Path) -> list[str]:
     """The everyday breakup messages, as the screen's bench reads them: the snapshot file plus
     every non-crisis sentence of the understanding sets."""
-    texts = [line.strip() for line in _lines(fixtures / EVERYDAY_SET)]
+    texts = [line.strip() for line in data_lines(fixtures / EVERYDAY_SET)]
     for path in sorted(fixtures.glob("understand_*.tsv")):
-        for line in _lines(path):
+        for line in data_lines(path):
             parts = line.split("\t")
             if len(parts) >= 3 and parts[0] not in ("crisis", "danger"):
                 texts.append(parts[-1].strip())
@@ -359,11 +360,11 @@ def training_groups(fixtures: Path) -> list[list[tuple[str, int]]]:
     groups = []
     for risk_set, safe_set in zip(TRAINING_RISK_SETS, TRAINING_SAFE_SETS, strict=True):
         rows = []
-        for line in _lines(fixtures / risk_set):
+        for line in data_lines(fixtures / risk_set):
             risk, _level, text = line.split("\t")
             if risk in CLASS_OF:
                 rows.append((text, CLASS_OF[risk]))
-        rows += [(line.strip(), SAFE) for line in _lines(fixtures / safe_set)]
+        rows += [(line.strip(), SAFE) for line in data_lines(fixtures / safe_set)]
         groups.append(rows)
     return groups
 
