@@ -17,6 +17,7 @@ from content.loader import Source, Texts, load_sources, load_texts
 from content.program import Phase, load_phases
 from content.screen import load_cues, load_patterns, load_shorthand
 from content.timezones import TimezoneCatalog, load_timezones
+from content.understand import load_book
 
 
 @dataclass(frozen=True)
@@ -53,4 +54,5 @@ def check_all_content() -> Content:
     if semantic.warm():
         classifier.warm()
     load_helplines()
+    load_book()  # the understanding's compiled intents (about 0.15 s): not at the first message
     return content
