@@ -102,7 +102,9 @@ def letters_of(folded: str) -> list[str]:
     return out
 
 
-def _block(grams: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray):
+def _block(
+    grams: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """(indices, values) of one tf-idf block, scaled to length 1; None when nothing is known."""
     counts = Counter(i for g in grams if (i := vocabulary.get(g)) is not None)
     if not counts:
@@ -291,8 +293,15 @@ def _vocabulary(grams: Sequence[list[str]]) -> tuple[list[str], np.ndarray]:
     return kept, idf
 
 
-def _matrix(texts: Sequence[str], words, word_idf, letters, letter_idf):
-    from scipy.sparse import csr_matrix, hstack
+def _matrix(
+    texts: Sequence[str],
+    words: Sequence[str],
+    word_idf: np.ndarray,
+    letters: Sequence[str],
+    letter_idf: np.ndarray,
+) -> Any:
+    """The sentences' features as one sparse matrix (scipy comes with the build extra)."""
+    from scipy.sparse import csr_matrix, hstack  # only the build needs it
 
     rows_w, rows_l = [], []
     word_index = {w: i for i, w in enumerate(words)}
@@ -318,7 +327,7 @@ def _matrix(texts: Sequence[str], words, word_idf, letters, letter_idf):
 
 
 def fit(texts: Sequence[str], labels: Sequence[int]) -> Model:
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # only the build needs it
 
     folded = [fold(t[:MAX_CHARS]) for t in texts]
     words, word_idf = _vocabulary([words_of(f) for f in folded])
