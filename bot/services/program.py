@@ -401,7 +401,7 @@ class ProgramService:
     async def _store(self, session: AsyncSession, loaded: _Loaded, new: ProgramState) -> None:
         profile, old = loaded.profile, loaded.state
         user_id = profile.user_id
-        before = tuple(getattr(profile, c) for c in _STORED_COLUMNS)
+        columns_before = tuple(getattr(profile, c) for c in _STORED_COLUMNS)
         wrote = False
         profile.phase = new.phase
         profile.phase_started_on = new.phase_started_on
@@ -433,7 +433,7 @@ class ProgramService:
                 await self._set(session, user_id, PROGRAM_FORM, item, value)
                 wrote = True
         # A look at the plan (/plan, /today, a check-in) that changed nothing writes nothing.
-        if wrote or tuple(getattr(profile, c) for c in _STORED_COLUMNS) != before:
+        if wrote or tuple(getattr(profile, c) for c in _STORED_COLUMNS) != columns_before:
             profile.updated_at = self.clock.now()
         loaded.state = new
 

@@ -113,6 +113,20 @@ async def test_the_state_is_read_from_the_profile_and_the_answers_table(
     assert step.gate.requirement("ex_answer").status == "wait_before_trying_again"
 
 
+async def test_a_look_at_the_plan_that_changes_nothing_leaves_the_profile_unwritten(
+    service, migrated_db, clock
+):
+    # A ticked checklist, so the program walks its forms on the way.
+    await someone(migrated_db, clock, phase="reach_out", no_contact_since=40, answers={
+        ("readiness", "feel_calm"): "done", ("program", "decision"): "try_again",
+    })  # fmt: skip
+    written = (await profile(migrated_db)).updated_at
+    clock.advance(hours=1)
+    await service.check(USER)
+    await service.check(USER)
+    assert (await profile(migrated_db)).updated_at == written
+
+
 async def test_a_move_stores_the_new_phase_and_forgets_the_old_phases_answers(
     service, migrated_db, clock
 ):
