@@ -56,6 +56,7 @@ from content.semantic import (
     everyday_texts,
     fold,
     load_encoder,
+    token_vectors,
 )
 
 log = logging.getLogger(__name__)
@@ -119,11 +120,9 @@ def _block(
 def meaning_of(text: str) -> np.ndarray:
     """The mean (length 1) and the largest value of each coordinate of the message's token
     vectors, side by side; zeros for a message without tokens."""
-    encoder = load_encoder()
-    ids = encoder.ids(text)
-    if not ids:
-        return np.zeros(2 * encoder.dimensions, dtype=np.float32)
-    vectors = encoder.table[ids]
+    vectors = token_vectors(text)
+    if vectors is None:
+        return np.zeros(2 * load_encoder().dimensions, dtype=np.float32)
     mean = vectors.sum(axis=0)
     norm = float(np.sqrt(mean @ mean))
     mean = mean / norm if norm > 0 else mean
@@ -152,31 +151,29 @@ class Model:
     def _meaning_at(self) -> int:
         return len(self.words) + len(self.letters)
 
-    def logits(self, text: str) -> np.ndarray:
+    def scored(self, text: str) -> tuple[bool, dict[str, float]]:
+        """Whether the model reads the message (it holds a word the model knows), and the
+        chance of each class (safe, self_harm, danger), summing to 1. A message without a
+        known word (an initial, a number, emoji alone) gives it nothing to weigh but letter
+        groups and the bias, so it is not judged: the patterns read emoji and shorthand."""
         folded = fold(text[:MAX_CHARS])
-        out = self.bias.astype(np.float64)
+        logits = self.bias.astype(np.float64)
         words = _block(words_of(folded), self.words, self.word_idf)
         if words is not None:
-            out = out + words[1] @ self.weights[words[0]]
+            logits = logits + words[1] @ self.weights[words[0]]
         letters = _block(letters_of(folded), self.letters, self.letter_idf)
         if letters is not None:
-            out = out + letters[1] @ self.weights[self._letters_at + letters[0]]
-        meaning = meaning_of(text) * EMBED_WEIGHT
-        return out + meaning @ self.weights[self._meaning_at :]
-
-    def reads(self, text: str) -> bool:
-        """Whether the message holds a word the model knows. One that holds none (an initial,
-        a number, emoji alone) gives it nothing to weigh but letter groups and the bias, and
-        it is not judged: the patterns read emoji and shorthand."""
-        words = words_of(fold(text[:MAX_CHARS]))
-        return any(w in self.words for w in words)
-
-    def chances(self, text: str) -> dict[str, float]:
-        """The chance of each class (safe, self_harm, danger), summing to 1."""
-        logits = self.logits(text)
+            logits = logits + letters[1] @ self.weights[self._letters_at + letters[0]]
+        logits = logits + (meaning_of(text) * EMBED_WEIGHT) @ self.weights[self._meaning_at :]
         exp = np.exp(logits - logits.max())
         p = exp / exp.sum()
-        return {name: float(p[i]) for i, name in enumerate(CLASSES)}
+        return words is not None, {name: float(p[i]) for i, name in enumerate(CLASSES)}
+
+    def reads(self, text: str) -> bool:
+        return self.scored(text)[0]
+
+    def chances(self, text: str) -> dict[str, float]:
+        return self.scored(text)[1]
 
 
 def load_model(directory: Path = CONTENT_DIR) -> Model:
@@ -227,8 +224,9 @@ def judge(text: str, directory: Path = CONTENT_DIR) -> Verdict:
     model = load_model(directory)
     if not isinstance(text, str) or not text.strip():
         return Verdict(None, {"safe": 1.0, "self_harm": 0.0, "danger": 0.0})
-    chances = dict(_chances(text, model))
-    if not model.reads(text):
+    reads, scored = _scored(text, model)
+    chances = dict(scored)
+    if not reads:
         return Verdict(None, chances)
     over = [r for r in RISK_INDEX if chances[r] >= model.thresholds[r]]
     risk = max(over, key=lambda r: chances[r]) if over else None
@@ -236,8 +234,8 @@ def judge(text: str, directory: Path = CONTENT_DIR) -> Verdict:
 
 
 @lru_cache(maxsize=16)
-def _chances(text: str, model: Model) -> tuple[tuple[str, float], ...]:
-    return tuple(model.chances(text).items())
+def _scored(text: str, model: Model) -> tuple[bool, dict[str, float]]:
+    return model.scored(text)
 
 
 def warm(directory: Path = CONTENT_DIR) -> bool:
@@ -253,7 +251,7 @@ def warm(directory: Path = CONTENT_DIR) -> bool:
 
 def clear_caches() -> None:
     """Forget the recent messages' chances (the bench measures without them)."""
-    _chances.cache_clear()
+    _scored.cache_clear()
 
 
 # --- Building ------------------------------------------------------------------------------------

@@ -177,10 +177,24 @@ def load_encoder() -> Encoder:
 
 
 @lru_cache(maxsize=16)
+def token_vectors(text: str) -> np.ndarray | None:
+    """The message's token vectors, one row per token (None without tokens): tokenized once
+    per message for both semantic layers (a few recent messages are kept in memory, never
+    written anywhere)."""
+    ids = load_encoder().ids(text)
+    return load_encoder().table[ids] if ids else None
+
+
+@lru_cache(maxsize=16)
 def embed(text: str) -> np.ndarray | None:
     """One encoding per message: the screen and anything else reading the same message share
-    it (a few recent messages are kept in memory, never written anywhere)."""
-    return load_encoder().encode(text)
+    it; the unit-length mean of `token_vectors`."""
+    vectors = token_vectors(text)
+    if vectors is None:
+        return None
+    vector = np.add.reduce(vectors, axis=0)
+    norm = float(np.sqrt(vector @ vector))
+    return vector / norm if norm > 0 else None
 
 
 # --- The labelled sentences ----------------------------------------------------------------------
@@ -328,6 +342,7 @@ def warm(directory: Path = CONTENT_DIR) -> bool:
 
 def clear_caches() -> None:
     """Forget the recent messages' encodings and scores (the bench measures without them)."""
+    token_vectors.cache_clear()
     embed.cache_clear()
     _scores.cache_clear()
 
