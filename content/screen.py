@@ -74,6 +74,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from content.loader import CONTENT_DIR, ContentError, per_directory, read_yaml
 from content.memo import remembered
+from content.prefilter import Needs, Prefilter, required_strings
 
 log = logging.getLogger(__name__)
 
@@ -417,6 +418,9 @@ class RiskPattern:
     unless: tuple[Regex, ...] = ()
     cancels: frozenset[str] = field(default_factory=frozenset)
     needs: Gate | None = None
+    # What each of the regexes needs in a text (content.prefilter); the patterns' prefilter
+    # skips the pattern when none of its regexes can match.
+    anchors: tuple[Needs, ...] = ()
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Every span where this pattern matches already-normalised `text`."""
@@ -590,6 +594,7 @@ def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ..
             raise ContentError(file, spec.id, str(exc)) from None
         patterns.append(
             RiskPattern(
+                anchors=_anchors(regexes),
                 id=spec.id,
                 category=spec.category,
                 risk=category.risk,
@@ -604,6 +609,39 @@ def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ..
     return tuple(patterns)
 
 
+def _anchors(regexes: Iterable[Regex]) -> tuple[Needs, ...]:
+    """What each regex needs in a text: one string of each of its sets."""
+    return tuple(required_strings(rx.compiled.pattern) for rx in regexes)
+
+
+class PatternIndex:
+    """The patterns of one file, with the prefilter that says which could match a text."""
+
+    def __init__(self, patterns: tuple[RiskPattern, ...]) -> None:
+        self.patterns = patterns
+        self.prefilter = Prefilter([p.anchors for p in patterns])
+
+    def candidates(self, text: str) -> list[RiskPattern]:
+        """The patterns that could match `text`, in file order (the others cannot)."""
+        patterns = self.patterns
+        return [patterns[i] for i in sorted(self.prefilter.candidates(text))]
+
+
+# One index per tuple of patterns, kept with the tuple so an id is never reused.
+_INDEXES: dict[int, tuple[tuple[RiskPattern, ...], PatternIndex]] = {}
+
+
+def pattern_index(patterns: tuple[RiskPattern, ...]) -> PatternIndex:
+    kept = _INDEXES.get(id(patterns))
+    if kept is not None and kept[0] is patterns:
+        return kept[1]
+    index = PatternIndex(patterns)
+    if len(_INDEXES) >= 32:
+        _INDEXES.clear()
+    _INDEXES[id(patterns)] = (patterns, index)
+    return index
+
+
 def load_patterns(directory: Path = CONTENT_DIR) -> tuple[RiskPattern, ...]:
     """All patterns from `risk_patterns.yaml`, compiled once per directory."""
     return _patterns(directory)
@@ -611,7 +649,9 @@ def load_patterns(directory: Path = CONTENT_DIR) -> tuple[RiskPattern, ...]:
 
 @per_directory
 def _patterns(directory: Path) -> tuple[RiskPattern, ...]:
-    return parse_patterns(read_yaml(PATTERNS_FILE, directory), PATTERNS_FILE)
+    patterns = parse_patterns(read_yaml(PATTERNS_FILE, directory), PATTERNS_FILE)
+    pattern_index(patterns)  # compiled with the patterns, not at the first message
+    return patterns
 
 
 # --- The second stage: weighted cues -------------------------------------------------------------
@@ -834,7 +874,8 @@ def screen_normalised(
         return CLEAR
     cancelling: dict[str, list[tuple[int, int]]] = {}
     flags: set[str] = set()
-    for p in patterns:
+    candidates = pattern_index(patterns).candidates(text)
+    for p in candidates:
         if p.risk is None and p.cancels:
             spans = p.spans(text)
             if spans:
@@ -843,7 +884,7 @@ def screen_normalised(
                 if p.flag:
                     flags.add(p.flag)
     matched: list[RiskPattern] = []
-    for p in patterns:
+    for p in candidates:
         if p.risk is None and p.cancels:
             continue
         if p.matches(text, cancelling.get(p.risk, ()) if p.risk else ()):
