@@ -77,6 +77,10 @@ C = 10.0
 FALSE_ALARM_BUDGET = {"self_harm": (0.02, 0.005), "danger": (0.015, 0.004)}
 RISK_INDEX = {"self_harm": SELF_HARM, "danger": DANGER}
 
+# Words whose letter groups are kept looked up (the same words come back in message after
+# message; a few hundred kilobytes of memory, words only, never written anywhere).
+WORD_CACHE = 20_000
+
 # Every labelled set in tests/unit/fixtures is fitted on except these looks, which measure
 # sentences nobody trained on.
 HELD_OUT = ("look8", "look9", "look10")
@@ -107,7 +111,12 @@ def _block(
     grams: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(indices, values) of one tf-idf block, scaled to length 1; None when nothing is known."""
-    counts = Counter(i for g in grams if (i := vocabulary.get(g)) is not None)
+    counts: Counter[int | None] = Counter(map(vocabulary.get, grams))
+    counts.pop(None, None)
+    return _weighted(counts, idf)  # type: ignore[arg-type]
+
+
+def _weighted(counts: Counter[int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if not counts:
         return None
     index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -161,7 +170,10 @@ class Model:
         words = _block(words_of(folded), self.words, self.word_idf)
         if words is not None:
             logits = logits + words[1] @ self.weights[words[0]]
-        letters = _block(letters_of(folded), self.letters, self.letter_idf)
+        letters = _weighted(
+            Counter(itertools.chain.from_iterable([_letter_ids(w, self) for w in folded.split()])),
+            self.letter_idf,
+        )
         if letters is not None:
             logits = logits + letters[1] @ self.weights[self._letters_at + letters[0]]
         logits = logits + (meaning_of(text) * EMBED_WEIGHT) @ self.weights[self._meaning_at :]
@@ -174,6 +186,13 @@ class Model:
 
     def chances(self, text: str) -> dict[str, float]:
         return self.scored(text)[1]
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _letter_ids(word: str, model: Model) -> tuple[int, ...]:
+    """The model's indices of one word's letter groups (as `letters_of` finds them)."""
+    vocabulary = model.letters
+    return tuple(i for g in letters_of(word) if (i := vocabulary.get(g)) is not None)
 
 
 def load_model(directory: Path = CONTENT_DIR) -> Model:
@@ -249,9 +268,12 @@ def warm(directory: Path = CONTENT_DIR) -> bool:
     return True
 
 
-def clear_caches() -> None:
-    """Forget the recent messages' chances (the bench measures without them)."""
+def clear_caches(*, words: bool = False) -> None:
+    """Forget the recent messages' chances (the bench measures without them), and with
+    `words` the words' letter groups too."""
     _scored.cache_clear()
+    if words:
+        _letter_ids.cache_clear()
 
 
 # --- Building ------------------------------------------------------------------------------------

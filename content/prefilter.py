@@ -43,9 +43,14 @@ _ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
 
 Strings = frozenset[str]
 
+# Stands for a word boundary (\b) inside a string: "\bend" is "end" at the start of a word,
+# far rarer than "end" anywhere. RE2's \b knows only ASCII letters, Python's every letter, so
+# the boundaries are used only on ASCII text; otherwise they are dropped.
+EDGE = "\ue000"
+
 
 def _product(left: set[str], right: Iterable[str]) -> set[str] | None:
-    out = {a + b for a in left for b in right}
+    out = {(a + b).replace(EDGE + EDGE, EDGE) for a in left for b in right}
     return out if len(out) <= MAX_STRINGS else None
 
 
@@ -61,13 +66,15 @@ def _folds_case(op: Any, av: Any) -> bool:
 def _spelled(op: Any, av: Any) -> set[str] | None:
     """Every string this one element can match, when they are few, else None."""
     if op is sre.LITERAL:
-        return {chr(av)}
+        return {chr(av)} if chr(av) != EDGE else None
+    if op is sre.AT and av is sre.AT_BOUNDARY:
+        return {EDGE}
     if op in _ZERO_WIDTH:
         return {""}
     if op is sre.IN:
         out: set[str] = set()
         for item, value in av:
-            if item is sre.LITERAL:
+            if item is sre.LITERAL and chr(value) != EDGE:
                 out.add(chr(value))
             elif item is sre.RANGE and value[1] - value[0] < MAX_RANGE:
                 out.update(chr(c) for c in range(value[0], value[1] + 1))
@@ -115,26 +122,68 @@ def _spelled_sequence(items: Sequence[tuple[Any, Any]]) -> set[str] | None:
     return out
 
 
+def _letters(string: str) -> int:
+    return len(string) - string.count(EDGE)
+
+
 def _shortest(strings: Iterable[str]) -> int:
-    return min((len(s) for s in strings), default=0)
+    """How rare the set's commonest string is: its length, a word boundary counting as a letter
+    (0 when some string has no letter at all)."""
+    return min((len(s) if _letters(s) else 0 for s in strings), default=0)
+
+
+def _rank(strings: set[str] | Strings) -> tuple[int, int]:
+    return (_shortest(strings), -len(strings))
 
 
 def _best(sets: Sequence[set[str]]) -> set[str] | None:
     """The set of strings least likely to occur by chance: the longest shortest string."""
-    return max(sets, key=lambda s: (_shortest(s), -len(s))) if sets else None
+    return max(sets, key=_rank) if sets else None
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+_NOT_WORD_CLASSES = (sre.CATEGORY_SPACE, sre.CATEGORY_NOT_WORD)
+
+
+def _gap(op: Any, av: Any) -> bool:
+    """An element that matches one character or more, none of them a letter, digit or "_"
+    (\\s+, [ ,.]): a word that ends just before it, or starts just after it, has a boundary
+    there."""
+    if op is sre.CATEGORY:
+        return av in _NOT_WORD_CLASSES
+    if op is sre.IN:
+        return bool(av) and all(
+            (item is sre.CATEGORY and value in _NOT_WORD_CLASSES)
+            or (item is sre.LITERAL and not _is_word(chr(value)))
+            for item, value in av
+        )
+    if op in _REPEATS:
+        low, _high, item = av
+        return low >= 1 and len(item) == 1 and _gap(*item[0])
+    return False
 
 
 def _required(items: Sequence[tuple[Any, Any]]) -> list[set[str]]:
     """Sets of strings such that every match of the sequence contains one string of each."""
     found: list[set[str]] = []
     run: set[str] = {""}
+    after_gap = False
 
-    def close() -> None:
+    def close(before_gap: bool = False) -> None:
         if run != {""}:
-            found.append(set(run))
+            if before_gap:  # the boundary where a word meets the gap
+                found.append({s + EDGE if s and _is_word(s[-1]) else s for s in run})
+            else:
+                found.append(set(run))
 
     for op, av in items:
         strings = _spelled(op, av)
+        if strings is not None and after_gap and run == {""}:
+            strings = {EDGE + s if s and _is_word(s[0]) else s for s in strings}
+        after_gap = False
         if strings is not None:
             longer = _product(run, strings)
             if longer is not None:
@@ -143,7 +192,8 @@ def _required(items: Sequence[tuple[Any, Any]]) -> list[set[str]]:
             close()
             run = strings
             continue
-        close()
+        after_gap = _gap(op, av)
+        close(before_gap=after_gap)
         run = {""}
         if op in _GROUPS and not _folds_case(op, av):
             found.extend(_required(_group_body(op, av)))
@@ -169,13 +219,40 @@ def required_strings(pattern: str, most: int = 3) -> tuple[Strings, ...]:
     if parsed.state.flags & re.IGNORECASE:
         return ()
     found = _required(parsed)
-    ranked = sorted(found, key=lambda s: (_shortest(s), -len(s)), reverse=True)
+    ranked = sorted(found, key=_rank, reverse=True)
     unique = list(dict.fromkeys(frozenset(s) for s in ranked))
     return tuple(unique[:most])
 
 
 # What a regex needs in a text: one string of each set (empty: nothing is known).
 Needs = tuple[Strings, ...]
+
+
+def pattern_of(strings: Strings, edges: bool) -> str:
+    """The RE2 regex for one set of strings, with or without its word boundaries."""
+
+    def one(string: str) -> str:
+        parts = [re.escape(part) for part in string.split(EDGE)]
+        return ("\\b" if edges else "").join(parts)
+
+    return "(?:" + "|".join(sorted({one(s) for s in strings})) + ")"
+
+
+def _compiled(numbers: dict[Strings, int], edges: bool) -> Any:
+    """An RE2 set: entry 0 matches every text, then one entry per set of strings, in the order
+    of their numbers. None (with a warning) when RE2 cannot compile it."""
+    options = re2.Options()
+    options.max_mem = MAX_MEMORY
+    compiled = re2.Set.SearchSet(options)
+    try:
+        compiled.Add("")
+        for strings in numbers:
+            compiled.Add(pattern_of(strings, edges))
+        compiled.Compile()
+    except re2.error:
+        log.warning("prefilter could not be compiled; every regex will be run")
+        return None
+    return compiled
 
 
 class Prefilter:
@@ -195,8 +272,9 @@ class Prefilter:
         # For each entry of the RE2 set: the (item, other entries needed) it leads. Entry 0
         # matches every text: RE2 reports a scan that ran out of memory as "no match", so a
         # scan without entry 0 among its hits is known to have failed.
-        self._leads: list[list[tuple[int, tuple[int, ...]]]] = [[]]
+        self._leads: list[list[tuple[int, frozenset[int]]]] = [[]]
         self._set: Any = None
+        self._plain: Any = None
         numbers: dict[Strings, int] = {}
         for position, alternatives in enumerate(items):
             if position in self.always:
@@ -208,27 +286,19 @@ class Prefilter:
                         numbers[strings] = len(self._leads)
                         self._leads.append([])
                     ids.append(numbers[strings])
-                self._leads[ids[0]].append((position, tuple(ids[1:])))
+                self._leads[ids[0]].append((position, frozenset(ids[1:])))
         if not numbers:
             return
-        options = re2.Options()
-        options.max_mem = MAX_MEMORY
-        compiled = re2.Set.SearchSet(options)
-        try:
-            compiled.Add("")
-            for strings in numbers:  # in the order of their entries, after entry 0
-                compiled.Add("(?:" + "|".join(re.escape(s) for s in sorted(strings)) + ")")
-            compiled.Compile()
-        except re2.error:
-            log.warning("prefilter could not be compiled; every regex will be run")
-            return
-        self._set = compiled
+        # One set reads word boundaries (for ASCII text), the other drops them.
+        self._set = _compiled(numbers, edges=True)
+        self._plain = _compiled(numbers, edges=False) if self._set is not None else None
 
     def candidates(self, text: str) -> set[int]:
-        if self._set is None:
+        scan = self._set if text.isascii() else self._plain
+        if scan is None:
             return set(range(self.size))
         try:
-            hits = self._set.Match(text)
+            hits = scan.Match(text)
         except (UnicodeError, re2.error):  # text RE2 cannot take (a lone surrogate)
             hits = None
         if not hits:  # the scan failed (see entry 0): every item is a candidate
@@ -239,6 +309,6 @@ class Prefilter:
         leads = self._leads
         for k in hits:
             for position, others in leads[k]:
-                if position not in found and all(o in present for o in others):
+                if position not in found and present.issuperset(others):
                     found.add(position)
         return found

@@ -720,19 +720,39 @@ class CueScorer:
     first_person: re.Pattern[str]
     groups: tuple[tuple[str, float, re.Pattern[str]], ...]
     guards: tuple[tuple[str, float, re.Pattern[str]], ...]
+    # Which groups (then guards, numbered after them) could be in a text (content.prefilter).
+    prefilter: Prefilter | None = None
+
+    @classmethod
+    def of(
+        cls,
+        ask_at: float,
+        min_groups: int,
+        first_person: re.Pattern[str],
+        groups: tuple[tuple[str, float, re.Pattern[str]], ...],
+        guards: tuple[tuple[str, float, re.Pattern[str]], ...],
+    ) -> CueScorer:
+        regexes = [rx for _name, _weight, rx in groups + guards]
+        prefilter = Prefilter([(required_strings(rx.pattern),) for rx in regexes])
+        return cls(ask_at, min_groups, first_person, groups, guards, prefilter)
 
     def score(self, text: str) -> tuple[float, tuple[str, ...]]:
         """The summed weight and the names of the concept groups found (guards included)."""
+        may = (
+            self.prefilter.candidates(text)
+            if self.prefilter is not None
+            else range(len(self.groups) + len(self.guards))
+        )
         total = 0.0
         found: list[str] = []
-        for name, weight, rx in self.groups:
-            if rx.search(text):
+        for i, (name, weight, rx) in enumerate(self.groups):
+            if i in may and rx.search(text):
                 total += weight
                 found.append(name)
         if not found:
             return 0.0, ()
-        for _name, weight, rx in self.guards:
-            if rx.search(text):
+        for i, (_name, weight, rx) in enumerate(self.guards, start=len(self.groups)):
+            if i in may and rx.search(text):
                 total += weight
         return total, tuple(found)
 
@@ -755,7 +775,7 @@ def parse_cues(raw: Any, file: str = CUES_FILE) -> CueScorer:
         where = ".".join(str(p) for p in first["loc"]) or "-"
         raise ContentError(file, where, first["msg"]) from None
     try:
-        return CueScorer(
+        return CueScorer.of(
             ask_at=data.ask_at,
             min_groups=data.min_groups,
             first_person=_word_regex(data.first_person),

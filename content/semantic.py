@@ -111,8 +111,10 @@ _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 
+@lru_cache(maxsize=16)
 def fold(text: str) -> str:
     """Case, quotes, accents and stretched letters folded ("soooo" -> "so"), spaces collapsed.
+    Both layers fold the same message: the last few are kept in memory, never written anywhere.
 
     Lighter than the patterns' folding: a doubled letter stays ("kill", "sleeping"), since the
     tokenizer knows words as they are spelled."""
@@ -264,7 +266,7 @@ class Prototypes:
 def _top_mean(sims: np.ndarray) -> float:
     if len(sims) <= K:
         return float(sims.mean()) if len(sims) else 0.0
-    return float(np.partition(sims, len(sims) - K)[-K:].mean())
+    return float(np.partition(sims, len(sims) - K)[-K:].sum()) / K
 
 
 def load_prototypes(directory: Path = CONTENT_DIR) -> Prototypes:
@@ -342,6 +344,7 @@ def warm(directory: Path = CONTENT_DIR) -> bool:
 
 def clear_caches() -> None:
     """Forget the recent messages' encodings and scores (the bench measures without them)."""
+    fold.cache_clear()
     token_vectors.cache_clear()
     embed.cache_clear()
     _scores.cache_clear()

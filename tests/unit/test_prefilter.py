@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
 from content import prefilter
-from content.prefilter import Prefilter, required_strings
+from content.prefilter import EDGE, Prefilter, pattern_of, required_strings
 from content.screen import (
     PatternIndex,
     expand,
+    load_cues,
     load_patterns,
     normalise,
     parse_patterns,
@@ -35,7 +37,8 @@ def _every_sentence() -> list[str]:
 
 
 def _contains_one_of_each(text: str, needs: tuple[frozenset[str], ...]) -> bool:
-    return all(any(s in text for s in strings) for strings in needs)
+    """Python's regex engine agrees with the RE2 form of each set (ASCII text)."""
+    return all(re.search(pattern_of(strings, edges=True), text) for strings in needs)
 
 
 @pytest.mark.parametrize(
@@ -54,9 +57,23 @@ def _contains_one_of_each(text: str, needs: tuple[frozenset[str], ...]) -> bool:
 def test_every_match_of_a_regex_contains_one_string_of_each_set_it_needs(regex, matching):
     needs = required_strings(regex)
     assert needs, "a regex with words in it needs some of them"
-    match = re.search(regex, matching)
-    assert match is not None
-    assert _contains_one_of_each(match.group(0), needs)
+    assert re.search(regex, matching) is not None
+    assert _contains_one_of_each(matching, needs)
+
+
+def test_words_next_to_spaces_are_looked_for_as_whole_words_in_ascii_text():
+    needs = required_strings(r"\bend\s+it\s+al\b")
+    assert frozenset({EDGE + "it" + EDGE}) in needs
+    pf = Prefilter([[needs]])
+    assert pf.candidates("i want to end it al") == {0}
+    assert pf.candidates("legend with a kitten and a pal") == set()
+
+
+def test_text_with_other_letters_is_looked_at_without_word_boundaries():
+    # Python's regex engine counts "é" as a letter; RE2's boundaries know only ASCII.
+    pf = Prefilter([[(frozenset({EDGE + "end" + EDGE}),)]])
+    assert pf.candidates("the end é") == {0}
+    assert pf.candidates("légend") == {0}  # no boundaries: a candidate, never a miss
 
 
 def test_a_regex_with_nothing_required_needs_nothing():
@@ -135,3 +152,14 @@ def test_patterns_parsed_apart_get_their_own_index_and_still_match():
     assert pattern_index(patterns) is pattern_index(patterns)
     assert screen_normalised("i wish i was gone", patterns).risk == "possible_self_harm"
     assert screen_normalised("i wish i was there", patterns).risk == "none"
+
+
+def test_the_cue_stage_weighs_every_labelled_sentence_as_it_would_without_its_prefilter():
+    cues = load_cues()
+    plain = dataclasses.replace(cues, prefilter=None)
+    weighed = 0
+    for text in _every_sentence():
+        score = cues.score(text)
+        assert score == plain.score(text), text
+        weighed += bool(score[1])
+    assert weighed > 1000
