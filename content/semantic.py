@@ -128,6 +128,18 @@ def fold(text: str) -> str:
     return _SPACE.sub(" ", s).strip()
 
 
+# Words whose token ids are kept (the same words come back message after message; words only,
+# in memory, never written anywhere). The tokenizer prefixes every word with "▁" and none of its
+# tokens holds a "▁" after its first letter, except runs of them that only a run of spaces
+# makes (which `fold` never leaves): so a message's ids are its words' ids, one after another.
+WORD_CACHE = 20_000
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _word_ids(tokenizer: Any, word: str) -> tuple[int, ...]:
+    return tuple(tokenizer.encode(word, add_special_tokens=False).ids)
+
+
 def _package_dir() -> Path:
     spec = importlib.util.find_spec(MODEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
@@ -147,7 +159,17 @@ class Encoder:
         return int(self.table.shape[1])
 
     def ids(self, text: str) -> list[int]:
-        return self.tokenizer.encode(fold(text), add_special_tokens=False).ids
+        folded = fold(text)
+        if "<" in folded:  # the tokenizer's own markers ("<s>") are read across words
+            return self.whole_ids(folded)
+        out: list[int] = []
+        for word in folded.split(" "):
+            out.extend(_word_ids(self.tokenizer, word))
+        return out
+
+    def whole_ids(self, folded: str) -> list[int]:
+        """The ids of folded text tokenized in one piece (what `ids` gives, word by word)."""
+        return self.tokenizer.encode(folded, add_special_tokens=False).ids
 
     def encode(self, text: str) -> np.ndarray | None:
         """The unit-length mean of the message's token vectors; None for a message without
@@ -342,8 +364,11 @@ def warm(directory: Path = CONTENT_DIR) -> bool:
     return True
 
 
-def clear_caches() -> None:
-    """Forget the recent messages' encodings and scores (the bench measures without them)."""
+def clear_caches(*, words: bool = False) -> None:
+    """Forget the recent messages' encodings and scores (the bench measures without them), and
+    with `words` the words' token ids too."""
+    if words:
+        _word_ids.cache_clear()
     fold.cache_clear()
     token_vectors.cache_clear()
     embed.cache_clear()

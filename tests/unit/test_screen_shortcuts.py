@@ -1,4 +1,4 @@
-"""The screen's prefilter: it may only ever skip a regex that cannot match."""
+"""The screen's shortcuts (the prefilter, word caches): faster, never a different finding."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from content import prefilter
+from content import prefilter, semantic
 from content.prefilter import EDGE, Prefilter, pattern_of, required_strings
 from content.screen import (
     PatternIndex,
@@ -24,16 +24,21 @@ from content.screen import (
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _every_sentence() -> list[str]:
-    """Every labelled sentence of every fixture, as the screen reads it."""
+def _raw_sentences() -> list[str]:
+    """Every labelled sentence of every fixture, as written."""
     texts = []
     for path in sorted(FIXTURES.iterdir()):
         if path.suffix not in (".tsv", ".txt"):
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
-                texts.append(expand(normalise(line.split("\t")[-1])))
+                texts.append(line.split("\t")[-1])
     return list(dict.fromkeys(texts))
+
+
+def _every_sentence() -> list[str]:
+    """Every labelled sentence of every fixture, as the screen reads it."""
+    return list(dict.fromkeys(expand(normalise(text)) for text in _raw_sentences()))
 
 
 def _contains_one_of_each(text: str, needs: tuple[frozenset[str], ...]) -> bool:
@@ -163,3 +168,10 @@ def test_the_cue_stage_weighs_every_labelled_sentence_as_it_would_without_its_pr
         assert score == plain.score(text), text
         weighed += bool(score[1])
     assert weighed > 1000
+
+
+def test_a_message_tokenized_word_by_word_gets_the_ids_it_gets_in_one_piece():
+    encoder = semantic.load_encoder()
+    texts = [*_raw_sentences(), "hi<s>there b", "émoji 💊 тест", "  spaced   out  ", ""]
+    for text in texts:
+        assert encoder.ids(text) == encoder.whole_ids(semantic.fold(text)), text
