@@ -30,18 +30,19 @@ How a message is read:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from content.loader import CONTENT_DIR, ContentError, read_yaml
+from content.loader import CONTENT_DIR, ContentError, per_directory, read_yaml
 from content.memo import remembered
+from content.prefilter import Prefilter, required_strings
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +245,32 @@ class Book:
     mood_words: Mapping[str, tuple[Cue, ...]]
     asks_if_bot: tuple[Cue, ...]
     sub_re: re.Pattern[str] | None = field(default=None)
+    # Which cues could match a text (content.prefilter), by position in `all_cues`; None: all.
+    prefilter: Prefilter | None = None
+    positions: Mapping[int, int] = field(default_factory=dict)  # id(cue) -> position
+    # The last text asked about, and its candidates (a message is scored many times over).
+    _last: list[tuple[str, set[int]]] = field(default_factory=list)
+
+    def all_cues(self) -> list[Cue]:
+        groups = [*self.intents.values(), *self.topics.values(), *self.mood_words.values()]
+        return [c for cues in (*groups, self.feeling_general, self.asks_if_bot) for c in cues]
+
+    def indexed(self) -> Book:
+        """This book with its prefilter built."""
+        cues = self.all_cues()
+        prefilter = Prefilter([(required_strings(c.compiled.pattern),) for c in cues])
+        positions = {id(c): i for i, c in enumerate(cues)}
+        return dataclasses.replace(self, prefilter=prefilter, positions=positions, _last=[])
+
+    def may_match(self, text: str) -> set[int] | None:
+        """Positions of the cues that could match `text` (None: any could)."""
+        if self.prefilter is None:
+            return None
+        if self._last and self._last[0][0] == text:
+            return self._last[0][1]
+        found = self.prefilter.candidates(text)
+        self._last[:] = [(text, found)]
+        return found
 
 
 _FRAGMENT_RE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
@@ -342,15 +369,15 @@ def parse_book(raw: Any) -> Book:
         mood_words={k: _cues(f"mood_words.{k}", v, frags) for k, v in spec.mood_words.items()},
         asks_if_bot=_cues("asks_if_bot", spec.asks_if_bot, frags),
         sub_re=sub_re,
-    )
+    ).indexed()
 
 
 def load_book(directory: Path = CONTENT_DIR) -> Book:
     """The compiled `intents.yaml`, once per directory."""
-    return _load_book(Path(directory).resolve())
+    return _load_book(directory)
 
 
-@cache
+@per_directory
 def _load_book(directory: Path) -> Book:
     return parse_book(read_yaml(INTENTS_FILE, directory))
 
@@ -421,7 +448,11 @@ def _hits(cue: Cue, text: str, book: Book) -> bool:
 def _score(cues: tuple[Cue, ...], text: str, book: Book) -> tuple[int, list[Cue]]:
     total = 0
     matched: list[Cue] = []
+    may = book.may_match(text)
+    positions = book.positions
     for cue in cues:
+        if may is not None and positions[id(cue)] not in may:
+            continue
         if _hits(cue, text, book):
             total += cue.weight
             matched.append(cue)
@@ -671,10 +702,10 @@ def parse_answers(raw_answers: Any, raw_breathing: Any, texts: Any, sources: Any
 
 def load_answers(directory: Path = CONTENT_DIR) -> Answers:
     """intents_answers.yaml and breathing.yaml, validated once per directory."""
-    return _load_answers(Path(directory).resolve())
+    return _load_answers(directory)
 
 
-@cache
+@per_directory
 def _load_answers(directory: Path) -> Answers:
     from content.loader import load_sources, load_texts
 

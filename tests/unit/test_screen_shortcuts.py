@@ -1,4 +1,5 @@
-"""The screen's shortcuts (the prefilter, word caches): faster, never a different finding."""
+"""The shortcuts of the screen and the understanding (prefilters, word caches): faster, never a
+different finding."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from content import prefilter, semantic
+from content import understand as understand_module
 from content.prefilter import EDGE, Prefilter, pattern_of, required_strings
 from content.screen import (
     PatternIndex,
@@ -175,3 +177,20 @@ def test_a_message_tokenized_word_by_word_gets_the_ids_it_gets_in_one_piece():
     texts = [*_raw_sentences(), "hi<s>there b", "émoji 💊 тест", "  spaced   out  ", ""]
     for text in texts:
         assert encoder.ids(text) == encoder.whole_ids(semantic.fold(text)), text
+
+
+def test_the_understanding_sorts_every_labelled_sentence_as_it_would_without_its_prefilter():
+    book = understand_module.load_book()
+    plain = dataclasses.replace(book, prefilter=None)
+    sorted_ = 0
+    for text in _raw_sentences():
+        for expecting in (None, understand_module.EXPECT_FEELING):
+            folded = understand_module.fold(text, book)
+            with_prefilter = understand_module._understand(text, expecting, "none", book)
+            without = understand_module._understand(text, expecting, "none", plain)
+            assert with_prefilter == without, text
+            sorted_ += with_prefilter.intent is not None
+            assert understand_module._score(book.asks_if_bot, folded, book) == (
+                understand_module._score(plain.asks_if_bot, folded, plain)
+            )
+    assert sorted_ > 1000
