@@ -300,8 +300,13 @@ class Unreadable(ValueError):
     """A typed answer that does not fit the question; the message says so kindly."""
 
 
-def read_typed(context: CoachContext, step: str, text: str, today: date) -> object:
-    """Turn a typed answer into the value a tap would have given."""
+# The questions whose typed answers may be a date ("last Friday"): only they need today's date.
+DATED_STEPS = frozenset({"breakup", "last_contact"})
+
+
+def read_typed(context: CoachContext, step: str, text: str, today: date | None) -> object:
+    """Turn a typed answer into the value a tap would have given (`today` is needed for the
+    DATED_STEPS only)."""
     question = context.services.content.intake[step]
     words = normalise(text)
     match step:
@@ -316,6 +321,7 @@ def read_typed(context: CoachContext, step: str, text: str, today: date) -> obje
             bucket = question.match(text)
             if bucket:
                 return bucket
+            assert today is not None, "a dated step needs today's date"
             try:
                 when = parse_breakup_date(text, today)
             except FutureDate:
@@ -471,7 +477,9 @@ async def on_answer(update: Update, context: CoachContext, expected: Expected) -
     if normalise(text) in {"back", "go back"} and not editing_one:
         await go_back(update, context, step)
         return None
-    today = await context.services.intake.today(update.effective_user.id)
+    today = None
+    if step in DATED_STEPS:
+        today = await context.services.intake.today(update.effective_user.id)
     try:
         value = read_typed(context, step, text, today)
     except Unreadable as problem:

@@ -282,7 +282,7 @@ async def show_plan(update: Update, context: CoachContext) -> None:
             for_distance("plan.length_note", step.distance),
             days=step.state.no_contact_days, shared=shared_phrase(step.state.shared),
         ))  # fmt: skip
-    chosen = await context.services.program.path(_user_id(update))
+    chosen = outcome.choices
     style = load_paths().choices["distance_style"].option(chosen.distance_style)
     if style is not None and not step.abuse:  # the kind of distance the person chose
         await reply(update, context, texts.render(

@@ -35,7 +35,7 @@ from bot.db import Database
 from bot.db import queries as q
 from bot.db.models import Answer, JournalEntry, Profile
 from bot.services.intake import local_today
-from bot.services.paths import CAME_BACK, PATH_FORM, PathChoices, read_choices
+from bot.services.paths import CAME_BACK, PATH_FORM, PathChoices, choices_from, read_choices
 from bot.services.retry import retry_transient
 from bot.services.safety import blocked_in
 from content import Content
@@ -161,12 +161,15 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What an event did: the reason id (content.program.REASONS), the phases passed through on
-    the way (oldest first; empty when nothing moved), and where the person is now."""
+    the way (oldest first; empty when nothing moved), where the person is now, and their path
+    choices."""
 
     reason_id: str
     passed: tuple[str, ...]
     offer_move_on: bool
     step: Step
+    # What the person chose about their path, read with the rest (no second read).
+    choices: PathChoices
 
     @property
     def moved(self) -> bool:
@@ -471,7 +474,8 @@ class ProgramService:
             last = follow
         await self._store(session, loaded, last.state)
         offer = first.offer_move_on or last.offer_move_on
-        return Outcome(first.reason_id, tuple(passed), offer, self._step(loaded))
+        choices = choices_from(loaded.answers.get(PATH_FORM, {}))
+        return Outcome(first.reason_id, tuple(passed), offer, self._step(loaded), choices)
 
     async def _event(self, user_id: int, event: Event) -> Outcome:
         async with self.db.transaction() as session:
@@ -491,7 +495,7 @@ class ProgramService:
         outcome = await self.check(user_id)
         lesson = daily_lesson(outcome.step.state, outcome.step.today, self.program)
         # A lesson that depends on the person's own choice follows it (content/paths.yaml).
-        chosen = await self.path(user_id)
+        chosen = outcome.choices
         variant = load_paths().lesson_for(
             lesson.id,
             {"reply_strictness": chosen.reply_strictness, "distance_style": chosen.distance_style},
