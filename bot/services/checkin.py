@@ -17,6 +17,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    insert,
     literal_column,
     select,
     update,
@@ -66,7 +67,7 @@ _CHECKIN_COLUMNS = ("id", "kind", "local_date", "contact", "contact_topic", "moo
                     "answered_at")  # fmt: skip
 _PROFILE_COLUMNS = ("user_id", "ex_name", "phase", "breakup_on", "no_contact_started_on",
                     "no_contact_banked_days", "slips", "no_contact_days", "last_milestone_day",
-                    "shares_kids", "shares_work", "shares_home")  # fmt: skip
+                    "shares_kids", "shares_work", "shares_home", "timezone")  # fmt: skip
 _QUICK_READ = (
     select(
         *(Checkin.__table__.c[name] for name in _CHECKIN_COLUMNS),
@@ -93,6 +94,17 @@ _MILESTONE_WRITE = (
     update(Profile.__table__)
     .where(Profile.__table__.c.user_id == bindparam("owner"))
     .values(last_milestone_day=bindparam("day"))
+)
+
+
+# The urge a check-in reports, recorded the first time it is answered with one.
+_URGE_WRITE = insert(Urge.__table__).values(
+    user_id=bindparam("owner"),
+    at=bindparam("at"),
+    local_hour=bindparam("local_hour"),
+    strength=bindparam("strength"),
+    source="checkin",
+    outcome=bindparam("outcome"),
 )
 
 
@@ -566,14 +578,14 @@ class CheckinService:
 
     @staticmethod
     def _is_quick(field: str, value: str) -> bool:
-        """Whether this answer can only change the check-in's own row (and, when it completes
-        the check-in, the profile's milestone): a mood, no contact or contact they started, no
-        urge. Contact from the ex, a topic and an urge are recorded beyond the row, and take
-        the full path."""
+        """Whether this answer changes only the check-in's own row, plus (when it completes the
+        check-in) the profile's milestone and (the first time an urge is reported) one urge
+        row: a mood, no contact or contact they started, an urge. Contact from the ex and a
+        topic are recorded beyond those, and take the full path."""
         return (
             (field == "mood" and value.isdigit() and 1 <= int(value) <= 5)
             or (field == "contact" and value in _QUICK_CONTACT)
-            or (field == "urge" and value == "none")
+            or (field == "urge" and value in URGE_CHOICES)
         )
 
     @asynccontextmanager
@@ -592,10 +604,11 @@ class CheckinService:
     ) -> CheckinView:
         """`answer` for the answers `_is_quick` lets through, with the same result in fewer
         statements: one read of everything the view needs (Core, no ORM objects), then one
-        UPDATE of what changed, all on one connection; and only when the answer completes the
-        check-in, the count of urges resisted and the profile's milestone. On PostgreSQL the
-        connection runs without BEGIN and COMMIT (two round trips): a single UPDATE is atomic by
-        itself, and the rare answer that writes two rows writes them in a transaction."""
+        UPDATE of what changed, all on one connection; the first time an urge is reported, its
+        row; and only when the answer completes the check-in, the count of urges resisted and
+        the profile's milestone. On PostgreSQL the connection runs without BEGIN and COMMIT (two
+        round trips): a single UPDATE is atomic by itself, and an answer that writes two rows or
+        more writes them in a transaction."""
         now = self.clock.now()
         async with self._quick_connection() as conn:
             rows = (
@@ -613,6 +626,7 @@ class CheckinService:
             )
             was_done = self._done(checkin, profile)  # type: ignore[arg-type]
             changes: dict[str, object] = {}
+            urge: dict[str, object] | None = None
             if field == "contact":
                 if checkin.contact is not None:  # answered already: as the full path, stale
                     raise NotYours(checkin_id)
@@ -620,8 +634,18 @@ class CheckinService:
             elif field == "mood":
                 if checkin.mood != int(value):
                     checkin.mood = changes["mood"] = int(value)
-            elif checkin.urge != value:
-                checkin.urge = changes["urge"] = value
+            else:
+                if checkin.urge is None and value != "none":  # as the full path records it
+                    reached = self._reached_out(checkin)  # type: ignore[arg-type]
+                    urge = {
+                        "owner": user_id,
+                        "at": now,
+                        "local_hour": local_hour_of(now, profile.timezone or self.default_tz),
+                        "strength": value,
+                        "outcome": "sent" if reached else "resisted",
+                    }
+                if checkin.urge != value:
+                    checkin.urge = changes["urge"] = value
             milestone: int | None = None
             done = self._done(checkin, profile)  # type: ignore[arg-type]
             if done and not was_done:
@@ -629,6 +653,8 @@ class CheckinService:
                 if profile.phase not in RECONNECTING_PHASES:
                     milestone = self._milestone(profile, checkin.local_date)  # type: ignore[arg-type]
             writes: list[tuple[Any, dict[str, object]]] = []
+            if urge is not None:
+                writes.append((_URGE_WRITE, urge))
             if milestone is not None:
                 writes.append(
                     (_MILESTONE_WRITE, {"owner": user_id, "day": profile.last_milestone_day})

@@ -27,7 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import delete, func, select
+from cachetools import LRUCache
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -115,6 +116,12 @@ class EntryTooLong(ValueError):
         super().__init__(chars)
         self.chars = chars
 
+
+# Every answer of one person (the program's checklists and decisions, the path choices), built
+# once: building and cache-keying a statement costs more than running it.
+_ANSWERS = select(Answer.form, Answer.item, Answer.value).where(
+    Answer.user_id == bindparam("user_id")
+)
 
 # The profile's columns the program writes (`ProgramService._store`).
 _STORED_COLUMNS = (
@@ -302,6 +309,9 @@ class ProgramService:
         self.clock = clock
         self.default_tz = default_tz
         self.program = program or load_program()
+        # Phases with their {days} and {shared} filled in, by (phase, days, shared): a handful
+        # of phases and values, and filling every lesson of a phase costs more than the reads.
+        self._filled: LRUCache[tuple[str, str, str], Phase] = LRUCache(maxsize=256)
 
     # --- the person's own path (content/paths.py) --------------------------------------------
 
@@ -350,9 +360,7 @@ class ProgramService:
         profile = await q.get_profile(session, user_id)
         if profile is None or profile.phase is None or profile.intake_completed_at is None:
             raise NotStarted(user_id)
-        rows = await session.execute(
-            select(Answer.form, Answer.item, Answer.value).where(Answer.user_id == user_id)
-        )
+        rows = await session.execute(_ANSWERS, {"user_id": user_id})
         answers: dict[str, dict[str, str]] = {}
         for form, item, value in rows:
             answers.setdefault(form, {})[item] = value
@@ -442,15 +450,19 @@ class ProgramService:
 
     def _step(self, loaded: _Loaded) -> Step:
         state, today, profile = loaded.state, loaded.today, loaded.profile
-        values = {"days": str(state.no_contact_days), "shared": shared_phrase(state.shared)}
-        phase = self.program.phase(state.phase or MOVE_ON).filled(**values)
+        days, shared = str(state.no_contact_days), shared_phrase(state.shared)
+        phase = self._phase_filled(state.phase or MOVE_ON, days, shared)
         gate = gate_status(state, today, self.program)
-        following = self.program.phases.get(gate.next_phase or "")
+        following = (
+            self._phase_filled(gate.next_phase, days, shared)
+            if gate.next_phase is not None and gate.next_phase in self.program.phases
+            else None
+        )
         assert profile.intake_completed_at is not None
         started = local_today(profile, profile.intake_completed_at, self.default_tz)
         return Step(
             phase=phase,
-            next_phase=following.filled(**values) if following else None,
+            next_phase=following,
             state=state,
             gate=gate,
             today=today,
@@ -459,6 +471,15 @@ class ProgramService:
             streak=no_contact_streak(state, today),
             ex_name=profile.ex_name,
         )
+
+    def _phase_filled(self, phase_id: str, days: str, shared: str) -> Phase:
+        key = (phase_id, days, shared)
+        filled = self._filled.get(key)
+        if filled is None:
+            filled = self._filled[key] = self.program.phase(phase_id).filled(
+                days=days, shared=shared
+            )
+        return filled
 
     async def _apply(self, session: AsyncSession, loaded: _Loaded, event: Event) -> Outcome:
         """One event, then every gate that is already open (the person may have been away)."""

@@ -1,6 +1,7 @@
 """Check-in answers on SQLite and PostgreSQL: the quick answers (a mood, "no contact", "I did"
-or "no urge": one read and one UPDATE) give exactly the view a fresh read gives, path choices
-and milestones included, and everything else still goes the full way."""
+or an urge: one read and one UPDATE, and the urge's row the first time) give exactly the view a
+fresh read gives, path choices and milestones included, and everything else still goes the
+full way."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import Answer, Checkin, ContactEvent, Profile, User
+from bot.db.models import Answer, Checkin, ContactEvent, Profile, Urge, User
 from bot.services.checkin import CheckinService, NotYours
 
 PERSON, STRANGER = 7, 8
@@ -129,3 +130,35 @@ async def test_quick_answers_show_the_planned_contact_and_the_last_one_reaches_a
     assert row is not None and row.answered_at == clock.now()
     again = await checkins.answer(PERSON, checkin_id, "urge", "none")
     assert again.milestone is None and again.done
+
+
+async def test_an_urge_is_recorded_once_with_what_came_of_it_and_counted_only_when_resisted(
+    migrated_db, clock, checkins
+):
+    checkin_id = await seed(migrated_db, clock)
+    for field, value in (("contact", "none"), ("mood", "3"), ("urge", "some"), ("urge", "strong")):
+        answered = await checkins.answer(PERSON, checkin_id, field, value)
+    assert replace(answered, milestone=None) == await checkins.view(PERSON, checkin_id)
+    assert answered.urge == "strong" and answered.streak.urges_resisted == 1
+    async with migrated_db.sessions() as session:
+        urges = (await session.scalars(select(Urge).where(Urge.user_id == PERSON))).all()
+    assert [(u.strength, u.source, u.outcome) for u in urges] == [("some", "checkin", "resisted")]
+    assert urges[0].local_hour == clock.now().hour  # the person's zone is UTC
+
+    second = await seed_second_checkin(migrated_db, clock)
+    for field, value in (("contact", "me"), ("topic", "other"), ("mood", "2"), ("urge", "some")):
+        answered = await checkins.answer(PERSON, second, field, value)
+    assert answered.slipped and answered.streak.urges_resisted == 1  # the new one was acted on
+    async with migrated_db.sessions() as session:
+        outcomes = (await session.scalars(select(Urge.outcome).order_by(Urge.id))).all()
+    assert outcomes == ["resisted", "sent"]
+
+
+async def seed_second_checkin(db, clock) -> int:
+    async with db.transaction() as session:
+        checkin = Checkin(user_id=PERSON, local_date=clock.now().date() - timedelta(days=1),
+                          kind="daily", status="sent", claimed_at=clock.now(),
+                          sent_at=clock.now())  # fmt: skip
+        session.add(checkin)
+        await session.flush()
+        return checkin.id
