@@ -266,8 +266,9 @@ class Book:
         """Positions of the cues that could match `text` (None: any could)."""
         if self.prefilter is None:
             return None
-        if self._last and self._last[0][0] == text:
-            return self._last[0][1]
+        last = self._last[-1] if self._last else None  # one read: a (text, found) pair
+        if last is not None and last[0] == text:
+            return last[1]
         found = self.prefilter.candidates(text)
         self._last[:] = [(text, found)]
         return found
