@@ -165,6 +165,7 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
+_LEET_CHARS = "013457@$"
 # A word that mixes letters with leetspeak characters ("k1ll", "$uicide", "d13").
 _LEET_WORD = re.compile(r"(?<![a-z0-9@$])(?=[a-z0-9@$]*[a-z])[a-z0-9@$]*[013457@$][a-z0-9@$]*")
 # ...but not numbers with a unit or an ordinal ("20kms", "3am", "21st", "5x").
@@ -178,7 +179,6 @@ _REPEATED_LETTER = re.compile(r"([^\W\d_])\1+")
 _MASKED_LETTER = re.compile(r"(?<=[a-z])\*+(?=[a-z])")
 # Letters spelled out one at a time ("d i e", "k.m.s") are joined back into a word.
 _SPACED_LETTERS = re.compile(r"(?<![^\s])(?:[a-z][ .]){2,}[a-z](?![^\s.,!?])")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def _deleet(match: re.Match[str]) -> str:
@@ -209,15 +209,16 @@ def normalise(text: Any) -> str:
         return ""
     s = text[:MAX_CHARS].translate(_QUOTES)
     if s.isascii():
-        s = _ASCII_CONTROL.sub(" ", s).lower()
+        s = (s if s.isprintable() else _ASCII_CONTROL.sub(" ", s)).lower()
     else:
         s = _strip_marks(unicodedata.normalize("NFKD", s.casefold()))
-    s = _LEET_WORD.sub(_deleet, s)
+    if any(ch in s for ch in _LEET_CHARS):  # most messages have none: skip the scan
+        s = _LEET_WORD.sub(_deleet, s)
     if "*" in s:
         s = _MASKED_LETTER.sub("i", s)
     s = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", "").replace(".", ""), s)
     s = _REPEATED_LETTER.sub(r"\1", s)
-    return _WHITESPACE.sub(" ", s).strip()
+    return " ".join(s.split())  # str.split's whitespace is the regex's \s
 
 
 # --- Preparing the authors' regexes --------------------------------------------------------------

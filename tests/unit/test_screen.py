@@ -548,6 +548,12 @@ def test_normalise_folds_case_quotes_spaces_and_repeated_letters():
     assert normalise("k1ll m3") == "kil me"
 
 
+def test_every_kind_of_space_and_control_character_becomes_one_plain_space():
+    odd = "i\x00want\x1fto\x7fgo \u2028 to\xa0the\u3000\x85bridge\r\n"
+    assert normalise(odd) == "i want to go to the bridge"
+    assert normalise("\t\x0b\x0c ") == ""
+
+
 def test_normalise_joins_letters_spelled_out_one_by_one():
     assert normalise("i want to d i e") == "i want to die"
     assert screen("i want to d i e").risk == "self_harm"
