@@ -51,8 +51,10 @@ from content.semantic import (
     MAX_CHARS,
     SAFE,
     SELF_HARM,
+    WORD_CACHE,
     SemanticUnavailable,
     data_lines,
+    embed,
     everyday_texts,
     fold,
     load_encoder,
@@ -76,10 +78,6 @@ C = 10.0
 # share of left-out everyday messages). The bot's own budgets, inside the 3% target.
 FALSE_ALARM_BUDGET = {"self_harm": (0.02, 0.005), "danger": (0.015, 0.004)}
 RISK_INDEX = {"self_harm": SELF_HARM, "danger": DANGER}
-
-# Words whose letter groups are kept looked up (the same words come back in message after
-# message; a few hundred kilobytes of memory, words only, never written anywhere).
-WORD_CACHE = 20_000
 
 # Every labelled set in tests/unit/fixtures is fitted on except these looks, which measure
 # sentences nobody trained on.
@@ -132,9 +130,9 @@ def meaning_of(text: str) -> np.ndarray:
     vectors = token_vectors(text)
     if vectors is None:
         return np.zeros(2 * load_encoder().dimensions, dtype=np.float32)
-    mean = vectors.sum(axis=0)
-    norm = float(np.sqrt(mean @ mean))
-    mean = mean / norm if norm > 0 else mean
+    mean = embed(text)  # the semantic layer's encoding of the same message, computed once
+    if mean is None:  # vectors that sum to nothing
+        mean = np.zeros(vectors.shape[1], dtype=vectors.dtype)
     return np.concatenate([mean, vectors.max(axis=0)]).astype(np.float32)
 
 
@@ -190,7 +188,8 @@ class Model:
 
 @lru_cache(maxsize=WORD_CACHE)
 def _letter_ids(word: str, model: Model) -> tuple[int, ...]:
-    """The model's indices of one word's letter groups (as `letters_of` finds them)."""
+    """The model's indices of one word's letter groups (as `letters_of` finds them); kept per
+    word, as the semantic layer keeps its token ids (words only, never written anywhere)."""
     vocabulary = model.letters
     return tuple(i for g in letters_of(word) if (i := vocabulary.get(g)) is not None)
 

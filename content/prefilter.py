@@ -2,14 +2,18 @@
 
 The crisis screen runs hundreds of regexes over every message, and almost every message matches
 none of them. Running each regex to find that out is most of the screen's cost. Instead, each
-regex is read once (with Python's own regex parser) for the strings that every match of it must
-contain: for `\\b(?:took|swallowed)\\s+(?:all|every)\\s+(?:my\\s+)?pils\\b` that is one of
-"took", "swallowed" (or of "all", "every"; the set with the longest shortest string is kept).
-All those sets go into one RE2 set (google-re2), which reports in a single scan of the text
-which sets occur in it. Only the regexes whose set occurs are run, by Python's regex engine, so
-the result is exactly what running every regex would give: a regex that matches always contains
-one of its strings, so it is never skipped. A regex with no such strings (all optional parts)
-is always run.
+regex is read once (with Python's own regex parser) for sets of strings such that every match
+contains one string of each set: for `\\b(?:took|swallowed)\\s+(?:all|every)\\s+pils\\b` they
+are {"took", "swallowed"}, {"all", "every"} and {"pils"}, each a whole word. The three sets least
+likely to occur by chance are kept. All of them go into one RE2 set (google-re2), which reports
+in a single scan of the text which sets occur in it. Only the regexes that find every set they
+need are run, by Python's regex engine, so the result is exactly what running every regex would
+give: a regex that matches always contains its strings, so it is never skipped. A regex with no
+such strings (all optional parts) is always run.
+
+Word boundaries (a `\\b` in the regex, or a space beside a word) are looked for only in ASCII
+text: RE2's `\\b` knows only ASCII letters, Python's every letter, so other text is scanned
+without them (a candidate more, never a miss).
 
 Pure: no Telegram, no database.
 """
@@ -33,7 +37,7 @@ MAX_STRINGS = 64
 # A short class ("[sz]", "[a-c]") is spelled out; a longer range is "some letter".
 MAX_RANGE = 8
 # RE2's budget for the compiled set and its cache of scanning states. The cache fills as it is
-# used; the screen's patterns settle at about 12 MB. Below about 20 MB the cache is emptied and
+# used, a few megabytes for the screen's patterns. Below about 20 MB the cache is emptied and
 # rebuilt over and over, which makes a scan some thirty times slower.
 MAX_MEMORY = 64 << 20
 
@@ -292,6 +296,11 @@ class Prefilter:
         # One set reads word boundaries (for ASCII text), the other drops them.
         self._set = _compiled(numbers, edges=True)
         self._plain = _compiled(numbers, edges=False) if self._set is not None else None
+
+    @classmethod
+    def of_regexes(cls, patterns: Sequence[str]) -> Prefilter:
+        """One item per regex (given as its pattern string), by position."""
+        return cls([(required_strings(pattern),) for pattern in patterns])
 
     def candidates(self, text: str) -> set[int]:
         scan = self._set if text.isascii() else self._plain

@@ -733,8 +733,7 @@ class CueScorer:
         groups: tuple[tuple[str, float, re.Pattern[str]], ...],
         guards: tuple[tuple[str, float, re.Pattern[str]], ...],
     ) -> CueScorer:
-        regexes = [rx for _name, _weight, rx in groups + guards]
-        prefilter = Prefilter([(required_strings(rx.pattern),) for rx in regexes])
+        prefilter = Prefilter.of_regexes([rx.pattern for _name, _weight, rx in groups + guards])
         return cls(ask_at, min_groups, first_person, groups, guards, prefilter)
 
     def score(self, text: str) -> tuple[float, tuple[str, ...]]:

@@ -175,11 +175,7 @@ class Encoder:
         """The unit-length mean of the message's token vectors; None for a message without
         tokens."""
         ids = self.ids(text)
-        if not ids:
-            return None
-        vector = np.add.reduce(self.table[ids], axis=0)
-        norm = float(np.sqrt(vector @ vector))
-        return vector / norm if norm > 0 else None
+        return unit_mean(self.table[ids]) if ids else None
 
 
 @cache
@@ -214,8 +210,11 @@ def embed(text: str) -> np.ndarray | None:
     """One encoding per message: the screen and anything else reading the same message share
     it; the unit-length mean of `token_vectors`."""
     vectors = token_vectors(text)
-    if vectors is None:
-        return None
+    return unit_mean(vectors) if vectors is not None else None
+
+
+def unit_mean(vectors: np.ndarray) -> np.ndarray | None:
+    """The mean of token vectors scaled to length 1 (None when they sum to nothing)."""
     vector = np.add.reduce(vectors, axis=0)
     norm = float(np.sqrt(vector @ vector))
     return vector / norm if norm > 0 else None

@@ -35,6 +35,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from content.loader import CONTENT_DIR, ContentError, per_directory, read_yaml
 from content.memo import remembered
-from content.prefilter import Prefilter, required_strings
+from content.prefilter import Prefilter
 
 log = logging.getLogger(__name__)
 
@@ -248,8 +249,6 @@ class Book:
     # Which cues could match a text (content.prefilter), by position in `all_cues`; None: all.
     prefilter: Prefilter | None = None
     positions: Mapping[int, int] = field(default_factory=dict)  # id(cue) -> position
-    # The last text asked about, and its candidates (a message is scored many times over).
-    _last: list[tuple[str, set[int]]] = field(default_factory=list)
 
     def all_cues(self) -> list[Cue]:
         groups = [*self.intents.values(), *self.topics.values(), *self.mood_words.values()]
@@ -258,20 +257,20 @@ class Book:
     def indexed(self) -> Book:
         """This book with its prefilter built."""
         cues = self.all_cues()
-        prefilter = Prefilter([(required_strings(c.compiled.pattern),) for c in cues])
+        prefilter = Prefilter.of_regexes([c.compiled.pattern for c in cues])
         positions = {id(c): i for i, c in enumerate(cues)}
-        return dataclasses.replace(self, prefilter=prefilter, positions=positions, _last=[])
+        return dataclasses.replace(self, prefilter=prefilter, positions=positions)
 
-    def may_match(self, text: str) -> set[int] | None:
+    def may_match(self, text: str) -> frozenset[int] | None:
         """Positions of the cues that could match `text` (None: any could)."""
-        if self.prefilter is None:
-            return None
-        last = self._last[-1] if self._last else None  # one read: a (text, found) pair
-        if last is not None and last[0] == text:
-            return last[1]
-        found = self.prefilter.candidates(text)
-        self._last[:] = [(text, found)]
-        return found
+        return _candidates(self.prefilter, text) if self.prefilter is not None else None
+
+
+@lru_cache(maxsize=16)
+def _candidates(prefilter: Prefilter, text: str) -> frozenset[int]:
+    """A message is scored against many groups of cues: its scan is done once (the last few
+    messages are kept in memory, never written anywhere)."""
+    return frozenset(prefilter.candidates(text))
 
 
 _FRAGMENT_RE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")

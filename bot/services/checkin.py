@@ -640,7 +640,7 @@ class CheckinService:
                     urge = {
                         "owner": user_id,
                         "at": now,
-                        "local_hour": local_hour_of(now, profile.timezone or self.default_tz),
+                        "local_hour": local_hour_of(now, self.zone(profile)),  # type: ignore[arg-type]
                         "strength": value,
                         "outcome": "sent" if reached else "resisted",
                     }
