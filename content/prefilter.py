@@ -247,6 +247,7 @@ def _compiled(numbers: dict[Strings, int], edges: bool) -> Any:
     of their numbers. None (with a warning) when RE2 cannot compile it."""
     options = re2.Options()
     options.max_mem = MAX_MEMORY
+    options.log_errors = False  # failures are handled here; RE2 would print to stderr
     compiled = re2.Set.SearchSet(options)
     try:
         compiled.Add("")
