@@ -246,19 +246,28 @@ class Inbox:
             # The lock is released when this transaction ends, whatever happens to the
             # process. It is taken on the driver's own connection, in two round trips (BEGIN
             # and the lock in one, COMMIT in the other); the key is an int, formatted as one.
+            # A pooled connection is not pinged when it was used a moment ago (bot/db), so one
+            # lost in that moment fails here, is dropped, and a new one takes the lock.
             key = int(_TURN_KEYS | (user_id & _USER_BITS))
-            async with self.db.engine.connect() as conn:
-                raw = (await conn.get_raw_connection()).driver_connection
-                try:
-                    await raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({key})")
-                except BaseException:  # cancelled while waiting: never pool an open transaction
-                    await conn.invalidate()
-                    raise
-                try:
-                    yield
-                finally:
+            for last_try in (False, True):
+                async with self.db.engine.connect() as conn:
+                    raw = (await conn.get_raw_connection()).driver_connection
                     try:
-                        await raw.execute("COMMIT")
-                    except BaseException:
+                        await raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({key})")
+                    except Exception:
+                        await conn.invalidate()
+                        if last_try:
+                            raise
+                        continue
+                    except BaseException:  # cancelled while waiting: never pool it mid-transaction
                         await conn.invalidate()
                         raise
+                    try:
+                        yield
+                    finally:
+                        try:
+                            await raw.execute("COMMIT")
+                        except BaseException:
+                            await conn.invalidate()
+                            raise
+                    return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -11,7 +12,7 @@ from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.expression import Executable
@@ -22,6 +23,12 @@ from bot.db.sqlite_driver import one_trip_dbapi
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The advisory lock that replicas starting together take in turn while migrating (PostgreSQL).
 MIGRATION_LOCK = 0x1C7_0000_0000_0001
+# A PostgreSQL connection handed back to the pool this recently (seconds) is taken as alive
+# without a ping. Under load nearly every checkout is that recent, and the ping would be a round
+# trip more per transaction; a connection lost in that instant fails its statement instead,
+# which the services' retries run again on a new one. The bot's own default (HikariCP makes the
+# same trade with a 500 ms window).
+ALIVE_WINDOW = 0.5
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -42,16 +49,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _ping_in_one_trip(dbapi_connection: Any) -> bool:
-    """The pool's check of a PostgreSQL connection before each use, in one round trip.
-    SQLAlchemy's asyncpg adapter pings inside BEGIN … ROLLBACK (for pgbouncer's transaction
-    mode, which this bot does not use): three round trips per checkout. Any failure counts as
-    a lost connection: the pool then drops its connections and opens a new one, as with the
-    adapter's own ping."""
+    """A check of a PostgreSQL connection, in one round trip. SQLAlchemy's asyncpg adapter pings
+    inside BEGIN … ROLLBACK (for pgbouncer's transaction mode, which this bot does not use):
+    three round trips. Any failure counts as a lost connection."""
     try:
         await_only(dbapi_connection.driver_connection.fetchrow(";"))
     except Exception:
         return False
     return True
+
+
+def _used_now(_dbapi_connection: Any, record: Any) -> None:
+    """On connect and on return to the pool: when the connection last worked."""
+    if record is not None:
+        record.info["used_at"] = time.monotonic()
+
+
+def _ping_unless_recent(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """At checkout: ping a connection that has been idle longer than ALIVE_WINDOW. A failed ping
+    drops the pool's connections and the checkout tries a new one, as SQLAlchemy's pre-ping
+    does."""
+    used_at = record.info.get("used_at")
+    if used_at is not None and time.monotonic() - used_at < ALIVE_WINDOW:
+        return
+    if not _ping_in_one_trip(dbapi_connection):
+        raise exc.InvalidatePoolError()
 
 
 class WriteLog(Protocol):
@@ -80,13 +102,19 @@ class Database:
         if url.startswith("sqlite+aiosqlite"):  # one trip to the worker thread per statement
             options["module"] = one_trip_dbapi()
         # A local SQLite file has no connection to lose: no ping before each use.
+        asyncpg = url.startswith("postgresql+asyncpg")
         self.engine = create_async_engine(
-            url, connect_args=connect_args, pool_pre_ping=not self.is_sqlite, **options
+            url,
+            connect_args=connect_args,
+            pool_pre_ping=not self.is_sqlite and not asyncpg,
+            **options,
         )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        elif self.engine.dialect.driver == "asyncpg":
-            self.engine.dialect.do_ping = _ping_in_one_trip  # type: ignore[method-assign]
+        elif asyncpg:
+            for name in ("connect", "checkin"):
+                event.listen(self.engine.sync_engine, name, _used_now)
+            event.listen(self.engine.sync_engine, "checkout", _ping_unless_recent)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite lets one writer in at a time and makes the others sleep and retry; taking turns
         # here instead keeps a burst of scheduled writes from delaying a reply by those sleeps.

@@ -12,7 +12,10 @@ import asyncpg
 import pytest
 from sqlalchemy import exc, text
 
+import bot.db as db_module
 from bot.db import Database
+from bot.inbox import Inbox
+from bot.services.retry import is_transient
 from tests.conftest import POSTGRES_URL, postgres_problem
 
 
@@ -73,21 +76,60 @@ async def test_sqlite_results_and_errors_are_the_stock_adapters(sqlite_db):
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
 
 
-async def test_a_postgres_connection_killed_in_the_pool_is_replaced_before_use(tmp_path):
+async def _postgres() -> Database:
     problem = await postgres_problem()
     if problem:
         pytest.skip(problem)
-    database = Database(POSTGRES_URL)
+    return Database(POSTGRES_URL)
+
+
+async def _pid(database: Database) -> int:
+    async with database.engine.connect() as conn:
+        return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+
+async def _kill(pid: int) -> None:
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"))
     try:
-        async with database.engine.connect() as conn:
-            first = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"))
-        try:
-            await admin.execute("SELECT pg_terminate_backend($1)", first)
-        finally:
-            await admin.close()
-        async with database.engine.connect() as conn:
-            second = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        assert second != first
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+
+
+async def test_a_postgres_connection_killed_while_idle_in_the_pool_is_replaced_before_use(
+    monkeypatch,
+):
+    database = await _postgres()
+    monkeypatch.setattr(db_module, "ALIVE_WINDOW", 0.0)  # every pooled connection counts as idle
+    try:
+        first = await _pid(database)
+        await _kill(first)
+        assert await _pid(database) != first
+    finally:
+        await database.dispose()
+
+
+async def test_a_postgres_connection_killed_right_after_use_fails_once_as_transient():
+    database = await _postgres()
+    try:
+        first = await _pid(database)
+        await _kill(first)
+        with pytest.raises(exc.DBAPIError) as failed:  # used a moment ago: not pinged
+            await _pid(database)
+        assert is_transient(failed.value)  # so the services' retries run it again
+        assert await _pid(database) != first
+    finally:
+        await database.dispose()
+
+
+async def test_a_persons_turn_on_postgres_survives_a_connection_killed_right_after_use():
+    database = await _postgres()
+    inbox = Inbox(database)
+    try:
+        async with inbox.turn(7):
+            pass
+        await _kill(await _pid(database))  # the pool's one connection, used a moment ago
+        async with inbox.turn(7):
+            assert await _pid(database) > 0
     finally:
         await database.dispose()
