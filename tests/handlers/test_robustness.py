@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import CoachContext
 from bot.db.models import Checkin, ContactEvent, Profile, User
@@ -75,6 +75,16 @@ async def test_a_reply_longer_than_telegram_allows_goes_out_in_parts_with_valid_
 
 
 # --- media where text or a tap is expected -------------------------------------------------------
+
+
+def test_a_keyboard_goes_to_telegram_exactly_as_ptb_would_send_it():
+    rows = [[("Yes 💚", "a:yes"), ("No", "a:no:1.2")], [("Not sure <b>", "b:")]]
+    built = keyboard(rows)
+    stock = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+    assert built.to_dict() == stock.to_dict()
+    assert built == stock
 
 
 @pytest.mark.parametrize("kind", ["sticker", "photo", "voice", "document", "location"])
