@@ -19,7 +19,7 @@ import handlers
 from bot import scheduler
 from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, CoachContext, Services, install_services
-from bot.db import Database
+from bot.db import Database, remembering
 from bot.inbox import Inbox
 from bot.inbox import update_id_of as inbox_update_id
 from bot.logs import RedactSecrets, configure_logging  # noqa: F401  (re-exported)
@@ -205,7 +205,7 @@ class CoachApplication(Application):  # type: ignore[type-arg]
                 if user is not None and isinstance(limiter, TwoLaneRateLimiter)
                 else contextlib.nullcontext()
             )
-            with answering, one_update():
+            with answering, one_update(), remembering():
                 await self._handle_in_turn(update, update_id, user)
         finally:
             if update_id is not None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Protocol
@@ -87,6 +87,30 @@ class WriteLog(Protocol):
 handling_writes: ContextVar[WriteLog | None] = ContextVar("handling_writes", default=None)
 # Whether this task already holds the SQLite writer's turn (a transaction inside another).
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
+# Reads remembered while one update is handled (`Database.first_once`), by statement and
+# parameters; None outside `remembering()`. Any write statement forgets them all.
+_remembered: ContextVar[dict[tuple[int, tuple[Any, ...]], Any] | None] = ContextVar(
+    "remembered_reads", default=None
+)
+
+
+@contextmanager
+def remembering() -> Iterator[None]:
+    """Let `first_once` remember its reads until the block ends (the handling of one update)."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
+def _forget_on_write(
+    _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    """Before any statement but a plain read: what was remembered may be about to change."""
+    remembered = _remembered.get()
+    if remembered and statement.lstrip()[:6].upper() != "SELECT":
+        remembered.clear()
 
 
 class Database:
@@ -109,6 +133,7 @@ class Database:
             pool_pre_ping=not self.is_sqlite and not asyncpg,
             **options,
         )
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _forget_on_write)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         elif asyncpg:
@@ -159,6 +184,20 @@ class Database:
         """The first row of a read (see `rows`), or None."""
         found = await self.rows(statement, params)
         return found[0] if found else None
+
+    async def first_once(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
+        """`first`, remembered inside `remembering()` until anything is written through this
+        process's engines, so the features one update passes through share one read of the
+        same row. `statement` must be built once (module level): it is remembered by identity."""
+        remembered = _remembered.get()
+        if remembered is None:
+            return await self.first(statement, params)
+        key = (id(statement), tuple(sorted(params.items())))
+        if key in remembered:
+            return remembered[key]  # type: ignore[no-any-return]
+        row = await self.first(statement, params)
+        remembered[key] = row
+        return row
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to run at every start)."""

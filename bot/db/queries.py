@@ -6,11 +6,43 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import Database
 from bot.db.models import Base, Profile, User
+
+# What handling a message first reads about its person, in one statement: whether they are
+# marked away (they had blocked the bot), what their next message answers, the columns of their
+# safety view and whether the intake is done. Features that each need a part of it share one
+# read per update (`Database.first_once`); any write forgets it.
+_PERSON = (
+    select(
+        User.is_active,
+        User.awaiting,
+        User.awaiting_data,
+        User.language_code,
+        Profile.user_id.label("profile_user_id"),
+        Profile.country,
+        Profile.safety_hold,
+        Profile.safety_hold_since,
+        Profile.abuse,
+        Profile.intake_step,
+        Profile.intake_completed_at,
+        Profile.timezone,
+        Profile.age_group,
+    )
+    .select_from(User)
+    .outerjoin(Profile, Profile.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
+async def person(db: Database, user_id: int) -> Row[Any] | None:
+    """The person's row (see `_PERSON`), or None for someone the bot has never met."""
+    return await db.first_once(_PERSON, {"user_id": user_id})
 
 
 def _insert(session: AsyncSession) -> Any:

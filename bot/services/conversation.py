@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models import Profile, User
+from bot.db import queries as q
+from bot.db.models import User
 from bot.services.retry import retry_transient
 
 INTAKE_ASK = "intake.ask"
@@ -32,14 +33,6 @@ class Expected:
     @property
     def feature(self) -> str:
         return self.key.partition(".")[0]
-
-
-# What the person's next message answers: the explicit wait, else the intake's step.
-_EXPECTED = (
-    select(User.awaiting, User.awaiting_data, Profile.intake_step)
-    .outerjoin(Profile, Profile.user_id == User.id)
-    .where(User.id == bindparam("user_id"))
-)
 
 
 class ConversationService:
@@ -60,10 +53,10 @@ class ConversationService:
     @retry_transient
     async def expected(self, user_id: int) -> Expected | None:
         """What the person's next message answers, or None when nothing is awaited."""
-        row = await self.db.first(_EXPECTED, {"user_id": user_id})
+        row = await q.person(self.db, user_id)
         if row is None:
             return None
-        awaiting, data, intake_step = row
+        awaiting, data, intake_step = row.awaiting, row.awaiting_data, row.intake_step
         if awaiting:
             return Expected(awaiting, dict(data or {}))
         if intake_step:

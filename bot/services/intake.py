@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -26,10 +25,6 @@ class Stage(StrEnum):
     NEW = "new"
     IN_INTAKE = "in_intake"
     SET_UP = "set_up"
-
-
-# When the person finished the intake (None: not yet).
-_FINISHED = select(Profile.intake_completed_at).where(Profile.user_id == bindparam("user_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +182,9 @@ class IntakeService:
 
     @retry_transient
     async def is_set_up(self, user_id: int) -> bool:
-        """Whether the person has finished the intake (one read of one column)."""
-        row = await self.db.first(_FINISHED, {"user_id": user_id})
+        """Whether the person has finished the intake (from the person's row, read once per
+        update)."""
+        row = await q.person(self.db, user_id)
         return row is not None and row.intake_completed_at is not None
 
     @retry_transient

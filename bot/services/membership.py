@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 
 from bot.db import Database
+from bot.db import queries as q
 from bot.db.models import User
 from bot.services.checkin import CheckinService
-
-# Whether the person is marked blocked (a read; the write only when they are).
-_AWAY = select(User.id).where(User.id == bindparam("user_id"), User.is_active.is_(False))
 
 
 async def blocked(checkins: CheckinService, user_id: int) -> None:
@@ -23,7 +21,8 @@ async def back(db: Database, checkins: CheckinService, user_id: int) -> bool:
     turn at the writer's lock); when they were marked blocked, they are marked back and their
     check-ins are scheduled again (unless they stopped or paused them). True when they had been
     marked blocked."""
-    if await db.first(_AWAY, {"user_id": user_id}) is None:
+    row = await q.person(db, user_id)
+    if row is None or row.is_active is not False:
         return False
     async with db.transaction() as session:
         result = await session.execute(

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import queries as q
-from bot.db.models import Checkin, Profile, RiskSignal, SafetyPlanPart, SafetyState, User
+from bot.db.models import Checkin, Profile, RiskSignal, SafetyPlanPart, SafetyState
 from bot.services.intake import local_today, step_after
 from bot.services.retry import retry_transient
 from content.helplines import load_helplines
@@ -95,25 +95,6 @@ class AbuseOutcome:
 
 
 # What `SafetyService.view` reads: the same fields `_view` takes from the ORM objects.
-_VIEW = (
-    select(
-        User.language_code,
-        Profile.user_id.label("profile_user_id"),
-        Profile.country,
-        Profile.safety_hold,
-        Profile.safety_hold_since,
-        Profile.abuse,
-        Profile.intake_step,
-        Profile.intake_completed_at,
-        Profile.timezone,
-        Profile.age_group,
-    )
-    .select_from(User)
-    .outerjoin(Profile, Profile.user_id == User.id)
-    .where(User.id == bindparam("user_id"))
-)
-
-
 def _view(profile: Profile | Row[Any] | None, language_code: str | None) -> SafetyView:
     """The view of a profile, or of a row with the profile's columns under their names."""
     if profile is None:
@@ -344,7 +325,7 @@ class SafetyService:
     @retry_transient
     async def view(self, user_id: int) -> SafetyView:
         """One statement: the user's language and the profile's safety columns."""
-        row = await self.db.first(_VIEW, {"user_id": user_id})
+        row = await q.person(self.db, user_id)
         if row is None:
             return UNKNOWN
         # The row carries the profile's columns under their own names.
