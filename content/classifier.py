@@ -19,10 +19,11 @@ one small matrix product. The weights live in `screen_classifier.npz`, built by
     python -m content.classifier --build
 
 (scikit-learn fits them: `pip install -e '.[build]'`; it is not needed to run the bot). The build
-chooses the thresholds by cross-validation: each labelled set is left out in turn, scored by a
-model fitted on the others, and the threshold is the lowest chance that keeps false alarms on
-the left-out safe sentences and everyday messages within `FALSE_ALARM_BUDGET`. Only the looks
-named in `HELD_OUT` are never fitted on: they measure sentences nobody trained on.
+chooses the thresholds by cross-validation: each of `FOLDS` groups of whole labelled sets is
+left out in turn and scored by a model fitted on the others. The threshold is the lowest chance
+that keeps false alarms within `FALSE_ALARM_BUDGET` on the left-out safe sentences and everyday
+messages that reach the classifier (the screen's other layers found nothing in them). Only the
+looks named in `HELD_OUT` are never fitted on: they measure sentences nobody trained on.
 """
 
 from __future__ import annotations
@@ -75,13 +76,22 @@ EMBED_WEIGHT = 1.0
 # and largest values both better than the mean alone).
 C = 10.0
 # False alarms allowed per risk when thresholds are chosen: (share of left-out safe sentences,
-# share of left-out everyday messages). The bot's own budgets, inside the 3% target.
+# share of left-out everyday messages), counted among those the classifier is asked about (the
+# screen's other layers found nothing in them and they say nothing of being safe): a sentence
+# the patterns flag already is a false alarm whatever the classifier says. The bot's own
+# budgets, inside the 3% target.
 FALSE_ALARM_BUDGET = {"self_harm": (0.02, 0.005), "danger": (0.015, 0.004)}
 RISK_INDEX = {"self_harm": SELF_HARM, "danger": DANGER}
 
 # Every labelled set in tests/unit/fixtures is fitted on except these looks, which measure
 # sentences nobody trained on.
-HELD_OUT = ("look8", "look9", "look10")
+HELD_OUT = ("look11",)
+# The share of the risk sentences the patterns catch that a frame and the classifier may set
+# aside together, out of fold (the bot's own budget: a few in a thousand).
+SET_ASIDE_BUDGET = 0.0015
+# Cross-validation folds: each leaves out a group of whole sets (so a set's sentences are never
+# scored by a model that saw their neighbours in the same set).
+FOLDS = 6
 
 _WORD = re.compile(r"\b\w\w+\b")
 
@@ -149,6 +159,8 @@ class Model:
     bias: np.ndarray  # (3,)
     thresholds: dict[str, float]
     sources: str
+    # A framed pattern finding is set aside when the chance of any risk is below this (0: never).
+    set_aside: float = 0.0
 
     @property
     def _letters_at(self) -> int:
@@ -224,6 +236,7 @@ def _model(directory: Path) -> Model:
         model,
         thresholds={r: float(meta["thresholds"][r]) for r in RISK_INDEX},
         sources=str(meta["sources"]),
+        set_aside=float(meta.get("set_aside", 0.0)),
     )
 
 
@@ -249,6 +262,17 @@ def judge(text: str, directory: Path = CONTENT_DIR) -> Verdict:
     over = [r for r in RISK_INDEX if chances[r] >= model.thresholds[r]]
     risk = max(over, key=lambda r: chances[r]) if over else None
     return Verdict(risk, chances)
+
+
+def sets_aside(text: str, directory: Path = CONTENT_DIR) -> bool:
+    """Whether the model reads the message as safe with near certainty: the chance of any risk
+    below `Model.set_aside` (see the screen's frames). Raises `SemanticUnavailable` when the
+    files are missing."""
+    model = load_model(directory)
+    if not isinstance(text, str) or not text.strip():
+        return False
+    reads, chances = _scored(text, model)
+    return reads and chances["self_harm"] + chances["danger"] < model.set_aside
 
 
 @lru_cache(maxsize=16)
@@ -384,51 +408,123 @@ def sources_digest(sets: dict[str, list[tuple[str, int]]], everyday: Sequence[st
     return h.hexdigest()
 
 
+def fold_groups(sets: dict[str, list[tuple[str, int]]], count: int) -> list[list[str]]:
+    """The sets in `count` groups of about equal size (largest set first into the smallest
+    group), so that a set is always left out whole."""
+    groups: list[list[str]] = [[] for _ in range(min(count, len(sets)))]
+    sizes = [0] * len(groups)
+    for name in sorted(sets, key=lambda n: (-len(sets[n]), n)):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].append(name)
+        sizes[smallest] += len(sets[name])
+    return groups
+
+
 def cross_validate(
     sets: dict[str, list[tuple[str, int]]], everyday: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Out-of-fold chances: each set (and a share of the everyday messages) scored by a model
-    fitted on the rest. Returns (chances, labels) of the sets and the everyday chances."""
-    names = sorted(sets)
-    folds = np.array_split(np.arange(len(everyday)), len(names))
-    held, held_labels, every = [], [], np.zeros((len(everyday), 3))
-    for i, name in enumerate(names):
-        keep = np.concatenate([f for j, f in enumerate(folds) if j != i])
-        texts = [t for n in names if n != name for t, _ in sets[n]] + [everyday[k] for k in keep]
-        labels = [c for n in names if n != name for _, c in sets[n]] + [SAFE] * len(keep)
+    """Out-of-fold chances: each group of sets (and a share of the everyday messages) scored by
+    a model fitted on the rest. Returns the chances and labels of the sets, in the order of
+    their sorted names, and the everyday chances."""
+    groups = fold_groups(sets, FOLDS)
+    shares = np.array_split(np.arange(len(everyday)), len(groups))
+    chances: dict[str, list[list[float]]] = {}
+    every = np.zeros((len(everyday), 3))
+    for i, group in enumerate(groups):
+        keep = np.concatenate([f for j, f in enumerate(shares) if j != i])
+        rest = [n for n in sorted(sets) if n not in group]
+        texts = [t for n in rest for t, _ in sets[n]] + [everyday[k] for k in keep]
+        labels = [c for n in rest for _, c in sets[n]] + [SAFE] * len(keep)
         model = fit(texts, labels)
-        held += [list(model.chances(t).values()) for t, _ in sets[name]]
-        held_labels += [c for _, c in sets[name]]
-        for k in folds[i]:
+        for name in group:
+            chances[name] = [list(model.chances(t).values()) for t, _ in sets[name]]
+        for k in shares[i]:
             every[k] = list(model.chances(everyday[k]).values())
-        print(f"  fold {i + 1}/{len(names)}: {name}", file=sys.stderr)
-    return np.array(held), np.array(held_labels), every
+        print(f"  fold {i + 1}/{len(groups)}: {', '.join(group)}", file=sys.stderr)
+    names = sorted(sets)
+    held = np.array([row for n in names for row in chances[n]])
+    held_labels = np.array([c for n in names for _, c in sets[n]])
+    return held, held_labels, every
+
+
+def reaches_classifier(text: str) -> bool:
+    """Whether the screen would ask the classifier about this message: its other layers found
+    no risk in it and it says nothing of being safe."""
+    from content.screen import screen  # the screen imports this module when it runs
+
+    result = screen(text, use_classifier=False)
+    return not result.flagged and not result.safe
+
+
+def set_aside_bar(
+    texts: Sequence[str], held: np.ndarray, labels: np.ndarray
+) -> tuple[float, dict[str, Any]]:
+    """The chance of risk below which a framed pattern finding is set aside: the highest bar
+    that, out of fold, sets aside at most `SET_ASIDE_BUDGET` of the risk sentences the patterns
+    catch (the lowest such chances stay above it)."""
+    from content.screen import may_set_aside, screen  # the screen imports this module
+
+    risky: list[float] = []
+    safe: list[float] = []
+    caught = 0
+    for text, chances, label in zip(texts, held, labels, strict=True):
+        result = screen(text, use_semantic=False)
+        if not result.flagged:
+            continue
+        caught += int(label != SAFE)
+        if may_set_aside(result, text):
+            risk = float(chances[SELF_HARM] + chances[DANGER])
+            (safe if int(label) == SAFE else risky).append(risk)
+    allowed = int(SET_ASIDE_BUDGET * caught)
+    lowest = sorted(risky)
+    bar = lowest[allowed] if allowed < len(lowest) else 1.0
+    bar = round(bar - 1e-6, 6) if bar < 1.0 else bar
+    figures = {
+        "bar": bar,
+        "risk_caught_by_patterns": caught,
+        "risk_set_aside": sum(c < bar for c in risky),
+        "safe_flagged_by_patterns_framed": len(safe),
+        "safe_set_aside": sum(c < bar for c in safe),
+    }
+    return bar, figures
 
 
 def build(fixtures: Path) -> tuple[Model, dict[str, Any]]:
     sets = labelled_sets(fixtures)
     everyday = everyday_texts(fixtures)
     held, labels, every = cross_validate(sets, everyday)
+    asked = np.array([reaches_classifier(t) for n in sorted(sets) for t, _ in sets[n]])
+    asked_every = np.array([reaches_classifier(t) for t in everyday])
+    safe_asked = (labels == SAFE) & asked
     thresholds: dict[str, float] = {}
     figures: dict[str, Any] = {}
     for risk, c in RISK_INDEX.items():
         thresholds[risk] = round(
-            _threshold(held[labels == SAFE, c], every[:, c], FALSE_ALARM_BUDGET[risk]), 4
+            _threshold(held[safe_asked, c], every[asked_every, c], FALSE_ALARM_BUDGET[risk]), 4
         )
         hit = held[:, c] >= thresholds[risk]
         figures[risk] = {
             "threshold": thresholds[risk],
             "recall_alone": round(float(hit[labels == c].mean()), 3),
-            "safe_alarms": round(float(hit[labels == SAFE].mean()), 4),
-            "everyday_alarms": round(float((every[:, c] >= thresholds[risk]).mean()), 4),
+            "recall_asked": round(float(hit[(labels == c) & asked].mean()), 3),
+            "safe_alarms_asked": round(float(hit[safe_asked].mean()), 4),
+            "safe_asked": int(safe_asked.sum()),
+            "everyday_alarms": round(float((every[asked_every, c] >= thresholds[risk]).mean()), 4),
         }
-    texts = [t for n in sorted(sets) for t, _ in sets[n]] + list(everyday)
+    names_texts = [t for n in sorted(sets) for t, _ in sets[n]]
+    set_aside, figures["set_aside"] = set_aside_bar(names_texts, held, labels)
+    texts = names_texts + list(everyday)
     all_labels = [c for n in sorted(sets) for _, c in sets[n]] + [SAFE] * len(everyday)
     model = fit(texts, all_labels)
-    meta = {"thresholds": thresholds, "sources": sources_digest(sets, everyday),
-            "sets": sorted(sets), "held_out": list(HELD_OUT)}  # fmt: skip
-    model = dataclasses.replace(model, thresholds=thresholds, sources=meta["sources"])
-    return model, {"sentences": len(texts), "meta": meta, "cross_validation": figures}
+    meta = {"thresholds": thresholds, "set_aside": set_aside,
+            "sources": sources_digest(sets, everyday), "sets": sorted(sets),
+            "held_out": list(HELD_OUT)}  # fmt: skip
+    model = dataclasses.replace(
+        model, thresholds=thresholds, set_aside=set_aside, sources=meta["sources"]
+    )
+    order = [(n, t) for n in sorted(sets) for t, _ in sets[n]]
+    report = {"sentences": len(texts), "meta": meta, "cross_validation": figures}
+    return model, report | {"out_of_fold": (order, held, labels, asked)}
 
 
 def write_model(path: Path, model: Model, meta: dict[str, Any]) -> None:
@@ -446,11 +542,18 @@ def write_model(path: Path, model: Model, meta: dict[str, Any]) -> None:
 
 def main(argv: Sequence[str]) -> int:
     if "--build" not in argv:
-        print("usage: python -m content.classifier --build", file=sys.stderr)
+        print("usage: python -m content.classifier --build [--out-of-fold FILE.npz]",
+              file=sys.stderr)  # fmt: skip
         return 2
     fixtures = Path(__file__).resolve().parents[1] / "tests" / "unit" / "fixtures"
     model, report = build(fixtures)
     write_model(CONTENT_DIR / MODEL_FILE, model, report["meta"])
+    order, held, labels, asked = report.pop("out_of_fold")
+    if "--out-of-fold" in argv:  # the cross-validation's chances, for studying the layers
+        path = Path(argv[argv.index("--out-of-fold") + 1])
+        np.savez_compressed(path, sets=np.array([n for n, _ in order]),
+                            texts=np.array([t for _, t in order]), chances=held,
+                            labels=labels, asked=asked)  # fmt: skip
     print(json.dumps(report, indent=2))
     return 0
 

@@ -120,6 +120,9 @@ class ScreenResult:
     minor: bool = False
     leverage: bool = False
     safe: bool = False
+    # Every risk the patterns matched sits in a sentence told in a frame (the past, someone
+    # else's life, the person's work, a story, a word, a denial): the classifier may set it aside.
+    framed: bool = False
 
     @property
     def flagged(self) -> bool:
@@ -418,6 +421,7 @@ class RiskPattern:
     regexes: tuple[Regex, ...]
     unless: tuple[Regex, ...] = ()
     cancels: frozenset[str] = field(default_factory=frozenset)
+    frame: bool = False
     needs: Gate | None = None
     # What each of the regexes needs in a text (content.prefilter); the patterns' prefilter
     # skips the pattern when none of its regexes can match.
@@ -460,14 +464,17 @@ class CategorySpec(BaseModel):
     level: Level | None = None
     flag: Flag | None = None
     cancels: tuple[Risk, ...] = ()
+    frame: bool = False
     note: str | None = None
 
     @model_validator(mode="after")
     def _risk_has_a_level(self) -> CategorySpec:
         if (self.risk is None) != (self.level is None):
             raise ValueError("a category with a risk needs a level, and a level needs a risk")
-        if self.risk is None and self.flag is None and not self.cancels:
-            raise ValueError("a category needs a risk, a flag or something it cancels")
+        if self.risk is None and self.flag is None and not self.cancels and not self.frame:
+            raise ValueError("a category needs a risk, a flag, something it cancels or a frame")
+        if self.frame and (self.risk or self.flag or self.cancels):
+            raise ValueError("a frame category only marks frames")
         return self
 
 
@@ -604,6 +611,7 @@ def parse_patterns(raw: Any, file: str = PATTERNS_FILE) -> tuple[RiskPattern, ..
                 regexes=regexes,
                 unless=unless,
                 cancels=frozenset(category.cancels),
+                frame=category.frame,
                 needs=needs,
             )
         )
@@ -885,6 +893,43 @@ def _decide(matched: list[RiskPattern], flags: set[str]) -> ScreenResult:
     )
 
 
+# Where a sentence ends, for frames: a full stop, a question or exclamation mark, a semicolon, a
+# line break, or "but" (which turns "I used to …, but now …" into two).
+_SENTENCE_END = re.compile(r"[.!?;\n]|\bbut\b")
+
+
+def _sentence_around(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    start = 0
+    for end in _SENTENCE_END.finditer(text, 0, span[0]):
+        start = end.end()
+    after = _SENTENCE_END.search(text, span[1])
+    return start, after.start() if after else len(text)
+
+
+def _all_framed(
+    text: str,
+    matched: Sequence[RiskPattern],
+    frames: Sequence[RiskPattern],
+    cancelling: dict[str, list[tuple[int, int]]],
+) -> bool:
+    """Whether every risk span the patterns matched shares its sentence with a frame."""
+    framing = [span for p in frames for span in p.spans(text)]
+    if not framing:
+        return False
+    risky = [
+        span
+        for p in matched
+        if p.risk is not None
+        for span in p.spans(text)
+        if not any(_spans_overlap(span, c) for c in cancelling.get(p.risk, ()))
+    ]
+    for span in risky:
+        start, end = _sentence_around(text, span)
+        if not any(start <= f[0] and f[1] <= end for f in framing):
+            return False
+    return bool(risky)
+
+
 def screen_normalised(
     text: str, patterns: tuple[RiskPattern, ...], cues: CueScorer | None = None
 ) -> ScreenResult:
@@ -895,6 +940,7 @@ def screen_normalised(
     cancelling: dict[str, list[tuple[int, int]]] = {}
     flags: set[str] = set()
     candidates = pattern_index(patterns).candidates(text)
+    frames = [p for p in candidates if p.frame]
     for p in candidates:
         if p.risk is None and p.cancels:
             spans = p.spans(text)
@@ -905,13 +951,15 @@ def screen_normalised(
                     flags.add(p.flag)
     matched: list[RiskPattern] = []
     for p in candidates:
-        if p.risk is None and p.cancels:
+        if (p.risk is None and p.cancels) or p.frame:
             continue
         if p.matches(text, cancelling.get(p.risk, ()) if p.risk else ()):
             matched.append(p)
             if p.flag:
                 flags.add(p.flag)
     result = _decide(matched, flags)
+    if result.flagged and frames and _all_framed(text, matched, frames, cancelling):
+        result = dataclasses.replace(result, framed=True)
     if (
         cues is not None
         and len(text) <= CUE_MAX_CHARS
@@ -956,7 +1004,11 @@ def semantic_stage(
     """The pattern result, or, when it found no risk and no statement of safety, what the
     semantic layers find, at the asking level: the nearest labelled sentences first, then
     (unless `use_classifier` is False) the trained classifier."""
-    if result.flagged or result.safe or not isinstance(text, str):
+    if not isinstance(text, str):
+        return result
+    if result.flagged:
+        return _set_aside(result, text, directory) if use_classifier else result
+    if result.safe:
         return result
     # numpy and the model files only when a message needs them
     from content import classifier, semantic
@@ -976,6 +1028,45 @@ def semantic_stage(
         matched=(ids[found],),
         level=ASK,
         categories=(SEMANTIC_CATEGORY,),
+    )
+
+
+# The risks a frame and the classifier may set aside together. Violence is not among them (the
+# classifier does not read it), nor someone else's self-harm told by the person.
+SET_ASIDE_RISKS = frozenset({"self_harm", POSSIBLE_SELF_HARM, "danger", "abuse"})
+# Nor in a long message: it can bury one risky sentence among many ordinary ones, and the
+# classifier reads the message whole (the bot's own limit, in characters).
+SET_ASIDE_MAX_CHARS = 200
+
+
+def may_set_aside(result: ScreenResult, text: str) -> bool:
+    """Whether a pattern finding is one the classifier may set aside (see `_set_aside`)."""
+    return (
+        result.framed
+        and result.risk in SET_ASIDE_RISKS
+        and not result.leverage
+        and "reported_self_harm" not in result.categories
+        and len(text) <= SET_ASIDE_MAX_CHARS
+    )
+
+
+def _set_aside(result: ScreenResult, text: str, directory: Path) -> ScreenResult:
+    """A framed pattern finding that the classifier reads as safe with near certainty is set
+    aside: a school nurse's talk about self-harm, "I self-harmed at 15, years clean now", a
+    film's plot. Both must agree; a risk in any sentence without a frame is never set aside,
+    and the classifier's bar (`Model.set_aside`) is chosen by the build so that almost no risk
+    sentence the patterns catch is lost."""
+    if not may_set_aside(result, text):
+        return result
+    from content import classifier, semantic
+
+    try:
+        if not classifier.sets_aside(text, directory):
+            return result
+    except semantic.SemanticUnavailable:
+        return result
+    return ScreenResult(
+        health=result.health, minor=result.minor, leverage=result.leverage, safe=result.safe
     )
 
 

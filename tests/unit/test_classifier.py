@@ -120,3 +120,59 @@ def test_rather_not_keeping_a_journal_entry_is_not_a_wish_to_die():
 def test_a_message_without_a_word_the_model_knows_is_not_judged(text):
     assert not classifier.load_model().reads(text)
     assert classifier.judge(text).risk is None
+
+
+# --- Frames: a pattern finding the classifier may set aside --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm a school nurse and I gave a talk about self-harm to year 9 today",
+        "i self harmed as a teen but im 6 years clean now",
+        "never once thought about killing myself, even now",
+    ],
+)
+def test_a_framed_finding_the_classifier_reads_as_safe_is_set_aside(text):
+    found = screen(text, use_classifier=False)
+    assert found.flagged and found.framed
+    assert not screen(text).flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I self-harmed as a teen. I cut again last night.",  # the relapse has no frame
+        "I'm a nurse. I want to die.",  # the frame is in another sentence
+    ],
+)
+def test_a_risk_in_a_sentence_without_a_frame_is_never_set_aside(text):
+    assert not screen(text, use_classifier=False).framed
+    assert screen(text).self_harm
+
+
+def test_a_framed_finding_the_classifier_doubts_stays_flagged():
+    text = "I used to want to die and now I want to die again"
+    assert screen(text, use_classifier=False).framed
+    assert not classifier.sets_aside(text)
+    assert screen(text).self_harm
+
+
+def test_a_long_message_is_never_set_aside_even_when_the_classifier_would(monkeypatch):
+    monkeypatch.setattr(classifier, "sets_aside", lambda *a, **k: True)
+    short = "i self harmed as a teen but im years clean now"
+    long = short + ". " + "Work was busy, the train was late again and I cooked pasta. " * 4
+    assert not screen(short).flagged
+    assert screen(long).self_harm
+
+
+def test_without_the_classifier_files_nothing_is_set_aside(monkeypatch):
+    def unavailable(*args, **kwargs):
+        raise semantic.SemanticUnavailable("missing")
+
+    monkeypatch.setattr(classifier, "sets_aside", unavailable)
+    assert screen("i self harmed as a teen but im 6 years clean now").self_harm
+
+
+def test_the_build_chose_a_bar_that_sets_aside_only_near_certain_safe_readings():
+    assert 0 < classifier.load_model().set_aside < 0.5

@@ -27,6 +27,8 @@ from bench.screen import (
     LOOK9_SAFE,
     LOOK10_RISK,
     LOOK10_SAFE,
+    LOOK11_RISK,
+    LOOK11_SAFE,
     RISK_SETS,
     SAFE_SETS,
     TRAIN5_RISK,
@@ -35,6 +37,12 @@ from bench.screen import (
     TRAIN6_SAFE,
     TRAIN7_RISK,
     TRAIN7_SAFE,
+    TRAIN16_RISK,
+    TRAIN16_SAFE,
+    TRAIN17_RISK,
+    TRAIN17_SAFE,
+    TRAIN18_RISK,
+    TRAIN18_SAFE,
     everyday_sentences,
     measure_sets,
     risk_sentences,
@@ -1202,19 +1210,20 @@ def test_folding_for_the_encoder_keeps_double_letters_and_drops_stretching():
 
 
 # Each pair's floor: at least so many sentences of each kind, at least so many caught of each
-# family, at most so many false alarms. The looks were written blind; the eighth to tenth are
-# held out from everything (the classifier fits none of them), while the fourth to seventh are
-# now among the sets the classifier is fitted on. Their floors are their figures with the
-# classifier. The tuning pairs' floors are what each round of patterns was built to catch.
+# family, at most so many false alarms. The looks were written blind. The eleventh is held out
+# from everything (the classifier fits none of it); the fourth to tenth are now among the sets
+# the classifier is fitted on. Their floors are their figures with the classifier. The tuning
+# pairs' floors are what each round of patterns and sentences was built to catch.
 FLOORS = {
-    "fourth look": (LOOK4_RISK, LOOK4_SAFE, 120, {"self_harm": 82, "danger": 42}, 12),
-    "fifth look": (LOOK5_RISK, LOOK5_SAFE, 200, {"self_harm": 119, "danger": 65}, 12),
-    "sixth look": (LOOK6_RISK, LOOK6_SAFE, 140, {"self_harm": 77, "danger": 49}, 9),
+    "fourth look": (LOOK4_RISK, LOOK4_SAFE, 120, {"self_harm": 84, "danger": 41}, 11),
+    "fifth look": (LOOK5_RISK, LOOK5_SAFE, 200, {"self_harm": 119, "danger": 65}, 9),
+    "sixth look": (LOOK6_RISK, LOOK6_SAFE, 140, {"self_harm": 79, "danger": 49}, 7),
     "seventh look": (LOOK7_RISK, LOOK7_SAFE, 130, {"self_harm": 68, "danger": 46}, 4),
-    "eighth look": (LOOK8_RISK, LOOK8_SAFE, 130, {"self_harm": 71, "danger": 48}, 9),
-    "ninth look": (LOOK9_RISK, LOOK9_SAFE, 240, {"self_harm": 118, "danger": 81}, 19),
-    "tenth look": (LOOK10_RISK, LOOK10_SAFE, 240, {"self_harm": 112, "danger": 71}, 21),
-    "fifth tuning pair": (TRAIN5_RISK, TRAIN5_SAFE, 250, {"self_harm": 280, "danger": 138}, 6),
+    "eighth look": (LOOK8_RISK, LOOK8_SAFE, 130, {"self_harm": 82, "danger": 55}, 5),
+    "ninth look": (LOOK9_RISK, LOOK9_SAFE, 240, {"self_harm": 133, "danger": 89}, 10),
+    "tenth look": (LOOK10_RISK, LOOK10_SAFE, 240, {"self_harm": 124, "danger": 83}, 10),
+    "eleventh look": (LOOK11_RISK, LOOK11_SAFE, 260, {"self_harm": 120, "danger": 72}, 23),
+    "fifth tuning pair": (TRAIN5_RISK, TRAIN5_SAFE, 250, {"self_harm": 282, "danger": 139}, 5),
     "sixth tuning pair": (TRAIN6_RISK, TRAIN6_SAFE, 170, {"self_harm": 91, "danger": 92}, 0),
     "seventh tuning pair": (
         TRAIN7_RISK,
@@ -1222,6 +1231,21 @@ FLOORS = {
         120,
         {"self_harm": 39, "danger": 58, "violence": 31},
         1,
+    ),
+    "sixteenth training pair": (TRAIN16_RISK, TRAIN16_SAFE, 600, {"self_harm": 447}, 42),
+    "seventeenth training pair": (
+        TRAIN17_RISK,
+        TRAIN17_SAFE,
+        600,
+        {"danger": 291, "abuse": 72, "violence": 24},
+        32,
+    ),
+    "eighteenth training pair": (
+        TRAIN18_RISK,
+        TRAIN18_SAFE,
+        400,
+        {"self_harm": 186, "danger": 81, "abuse": 31},
+        92,
     ),
 }
 
