@@ -92,6 +92,8 @@ RISKS: tuple[str, ...] = ("self_harm", "danger", "violence", "abuse")
 LEVELS: tuple[str, ...] = (ACT, ASK)
 FLAGS: tuple[str, ...] = ("health", "minor", "leverage", "safe")
 SELF_HARM_RISKS = frozenset({"self_harm", POSSIBLE_SELF_HARM})
+# Risks that mean the ex is not safe to be close to: reconnecting is never suggested again.
+UNSAFE_EX_RISKS = frozenset({"abuse", "danger"})
 
 # Telegram messages are at most 4,096 characters; anything longer is screened up to here.
 MAX_CHARS = 20_000

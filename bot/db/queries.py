@@ -12,12 +12,23 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
-from bot.db.models import Base, Profile, User
+from bot.db.models import Base, Profile, RiskSignal, SafetyState, User
+from content.screen import ACT, UNSAFE_EX_RISKS
 
 # What handling a message first reads about its person, in one statement: whether they are
 # marked away (they had blocked the bot), what their next message answers, the columns of their
-# safety view and whether the intake is done. Features that each need a part of it share one
-# read per update (`Database.first_once`); any write forgets it.
+# safety view, whether the intake is done, and what says the ex is unsafe (abuse disclosed,
+# danger reported, the newest acted-on danger or abuse signal). Features that each need a part
+# of it share one read per update (`Database.first_once`); any write forgets it.
+_LATEST_UNSAFE_SIGNAL = (
+    select(func.max(RiskSignal.at))
+    .where(
+        RiskSignal.user_id == User.id,
+        RiskSignal.risk.in_(sorted(UNSAFE_EX_RISKS)),
+        RiskSignal.level == ACT,
+    )
+    .scalar_subquery()
+)
 _PERSON = (
     select(
         User.is_active,
@@ -33,9 +44,12 @@ _PERSON = (
         Profile.intake_completed_at,
         Profile.timezone,
         Profile.age_group,
+        SafetyState.danger_reported_at,
+        _LATEST_UNSAFE_SIGNAL.label("latest_unsafe_signal_at"),
     )
     .select_from(User)
     .outerjoin(Profile, Profile.user_id == User.id)
+    .outerjoin(SafetyState, SafetyState.user_id == User.id)
     .where(User.id == bindparam("user_id"))
 )
 

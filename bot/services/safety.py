@@ -32,7 +32,7 @@ from bot.services.intake import local_today, step_after
 from bot.services.retry import retry_transient
 from content.helplines import load_helplines
 from content.safety_plan import load_safety_plan
-from content.screen import ACT, CLEAR, ScreenResult, screen
+from content.screen import ACT, CLEAR, UNSAFE_EX_RISKS, ScreenResult, screen
 from content.vocab import AbuseAnswer, Goal
 
 # The country setting for "somewhere else": ISO 3166's code for an unknown region. The person's
@@ -45,8 +45,6 @@ HELD = "held"
 # The screen counts signals across a person's recent messages: this is how far back they reach.
 # The bot's own default, long enough to span one conversation.
 SIGNAL_WINDOW = timedelta(minutes=30)
-# Risks that mean the ex is not safe to be close to: reconnecting is never suggested again.
-UNSAFE_EX_RISKS = frozenset({"abuse", "danger"})
 # The non-crisis flags a screen result may carry, stored beside its risk.
 SIGNAL_FLAGS = ("health", "minor", "leverage", "safe")
 # The answers to the direct question, in the order the buttons show them.
@@ -470,9 +468,15 @@ class SafetyService:
         message, reported as danger, or among the person's recent screen outcomes. Every
         feature that would suggest reaching out, rebuilding contact or getting back together
         asks this first (services that hold a session of their own call `blocked_in`)."""
-        since = self.clock.now() - SIGNAL_WINDOW
-        row = await self.db.first(_BLOCKED, {"user_id": user_id, "since": since})
-        return bool(row is not None and row[0])
+        row = await q.person(self.db, user_id)
+        if row is None:
+            return False
+        latest = row.latest_unsafe_signal_at
+        return (
+            row.abuse is AbuseAnswer.YES
+            or row.danger_reported_at is not None
+            or (latest is not None and latest >= self.clock.now() - SIGNAL_WINDOW)
+        )
 
     @staticmethod
     async def _state(session: AsyncSession, user_id: int, now: datetime) -> SafetyState:

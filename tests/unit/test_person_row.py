@@ -3,6 +3,8 @@ row (bot/db/queries.py `person`), and any write makes the next read fresh."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import event
 
@@ -12,7 +14,9 @@ from bot.services import membership
 from bot.services.checkin import CheckinService
 from bot.services.conversation import ConversationService, Expected
 from bot.services.intake import IntakeService
+from bot.services.safety import SIGNAL_WINDOW, SafetyService
 from content import load_content
+from content.screen import ScreenResult
 
 
 @pytest.fixture
@@ -74,3 +78,28 @@ async def test_someone_never_met_reads_as_no_one_and_is_remembered_until_they_ar
         assert await conversation.expected(7) is None
         await intake.greet(user_id=7, chat_id=7, first_name="Jo", language_code="de")
         assert (await q.person(db, 7)).language_code == "de"
+
+
+async def test_whether_reconnecting_is_off_is_read_with_the_person_and_a_new_danger_counts_at_once(
+    db, services, clock, reads
+):
+    _checkins, intake, _conversation = services
+    safety = SafetyService(db, clock, "UTC")
+    await intake.greet(user_id=42, chat_id=42, first_name="Sam", language_code="en")
+    reads.clear()
+    with remembering():
+        assert await safety.view(42) is not None
+        assert await safety.reconnection_blocked(42) is False
+        assert len(reads) == 1
+        await safety.record_signal(42, ScreenResult(risk="danger", matched=("x",), level="act"))
+        assert await safety.reconnection_blocked(42) is True
+
+
+async def test_an_old_danger_signal_no_longer_blocks_reconnecting_on_its_own(db, services, clock):
+    _checkins, intake, _conversation = services
+    safety = SafetyService(db, clock, "UTC")
+    await intake.greet(user_id=42, chat_id=42, first_name="Sam", language_code="en")
+    await safety.record_signal(42, ScreenResult(risk="danger", matched=("x",), level="act"))
+    assert await safety.reconnection_blocked(42) is True
+    clock.set(clock.now() + SIGNAL_WINDOW + timedelta(minutes=1))
+    assert await safety.reconnection_blocked(42) is False
