@@ -445,8 +445,11 @@ class RiskPattern:
                 out.append(m.span())
         return out
 
-    def matches(self, text: str, cancelled: Sequence[tuple[int, int]] = ()) -> bool:
-        return any(not any(_spans_overlap(span, c) for c in cancelled) for span in self.spans(text))
+    def open_spans(
+        self, text: str, cancelled: Sequence[tuple[int, int]] = ()
+    ) -> list[tuple[int, int]]:
+        """The spans where this pattern matches that no cancelling span overlaps."""
+        return [s for s in self.spans(text) if not any(_spans_overlap(s, c) for c in cancelled)]
 
 
 # --- The data file, validated -------------------------------------------------------------------
@@ -908,28 +911,16 @@ def _sentence_around(text: str, span: tuple[int, int]) -> tuple[int, int]:
     return start, after.start() if after else len(text)
 
 
-def _all_framed(
-    text: str,
-    matched: Sequence[RiskPattern],
-    frames: Sequence[RiskPattern],
-    cancelling: dict[str, list[tuple[int, int]]],
-) -> bool:
+def _all_framed(text: str, risky: Sequence[tuple[int, int]], frames: Sequence[RiskPattern]) -> bool:
     """Whether every risk span the patterns matched shares its sentence with a frame."""
     framing = [span for p in frames for span in p.spans(text)]
-    if not framing:
+    if not framing or not risky:
         return False
-    risky = [
-        span
-        for p in matched
-        if p.risk is not None
-        for span in p.spans(text)
-        if not any(_spans_overlap(span, c) for c in cancelling.get(p.risk, ()))
-    ]
     for span in risky:
         start, end = _sentence_around(text, span)
         if not any(start <= f[0] and f[1] <= end for f in framing):
             return False
-    return bool(risky)
+    return True
 
 
 def screen_normalised(
@@ -952,15 +943,19 @@ def screen_normalised(
                 if p.flag:
                     flags.add(p.flag)
     matched: list[RiskPattern] = []
+    risky: list[tuple[int, int]] = []  # where the risks matched, for the frames
     for p in candidates:
         if (p.risk is None and p.cancels) or p.frame:
             continue
-        if p.matches(text, cancelling.get(p.risk, ()) if p.risk else ()):
+        spans = p.open_spans(text, cancelling.get(p.risk, ()) if p.risk else ())
+        if spans:
             matched.append(p)
+            if p.risk is not None:
+                risky.extend(spans)
             if p.flag:
                 flags.add(p.flag)
     result = _decide(matched, flags)
-    if result.flagged and frames and _all_framed(text, matched, frames, cancelling):
+    if result.flagged and frames and _all_framed(text, risky, frames):
         result = dataclasses.replace(result, framed=True)
     if (
         cues is not None

@@ -84,7 +84,7 @@ Button = tuple[str, str]  # (label, callback_data)
 class _CallbackKeyboard(InlineKeyboardMarkup):
     """An inline keyboard whose buttons are all plain callback buttons (a label and its data),
     as `keyboard` builds them. It serialises itself directly, without PTB's generic walk over
-    every attribute of every button, which costs more than the rest of a tap's edit."""
+    every attribute of every button (about a tenth of the cost for three buttons)."""
 
     __slots__ = ()
 

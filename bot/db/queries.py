@@ -59,6 +59,12 @@ async def person(db: Database, user_id: int) -> Row[Any] | None:
     return await db.first_once(_PERSON, {"user_id": user_id})
 
 
+async def person_in(session: AsyncSession, user_id: int) -> Row[Any] | None:
+    """`person`, inside a session a service already holds (not remembered: the session may
+    have written)."""
+    return (await session.execute(_PERSON, {"user_id": user_id})).first()
+
+
 def _insert(session: AsyncSession) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL alike)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +32,7 @@ from bot.services.intake import local_today, step_after
 from bot.services.retry import retry_transient
 from content.helplines import load_helplines
 from content.safety_plan import load_safety_plan
-from content.screen import ACT, CLEAR, UNSAFE_EX_RISKS, ScreenResult, screen
+from content.screen import CLEAR, ScreenResult, screen
 from content.vocab import AbuseAnswer, Goal
 
 # The country setting for "somewhere else": ISO 3166's code for an unknown region. The person's
@@ -92,7 +92,6 @@ class AbuseOutcome:
     intake_step: str | None
 
 
-# What `SafetyService.view` reads: the same fields `_view` takes from the ORM objects.
 def _view(profile: Profile | Row[Any] | None, language_code: str | None) -> SafetyView:
     """The view of a profile, or of a row with the profile's columns under their names."""
     if profile is None:
@@ -468,15 +467,7 @@ class SafetyService:
         message, reported as danger, or among the person's recent screen outcomes. Every
         feature that would suggest reaching out, rebuilding contact or getting back together
         asks this first (services that hold a session of their own call `blocked_in`)."""
-        row = await q.person(self.db, user_id)
-        if row is None:
-            return False
-        latest = row.latest_unsafe_signal_at
-        return (
-            row.abuse is AbuseAnswer.YES
-            or row.danger_reported_at is not None
-            or (latest is not None and latest >= self.clock.now() - SIGNAL_WINDOW)
-        )
+        return _ex_unsafe(await q.person(self.db, user_id), self.clock.now())
 
     @staticmethod
     async def _state(session: AsyncSession, user_id: int, now: datetime) -> SafetyState:
@@ -617,36 +608,23 @@ class SafetyService:
             return AskOutcome(answer, action, view, await _plan_incomplete(session, user_id))
 
 
-# Whether reconnecting is off: abuse answered yes, danger reported, or a clear danger or abuse
-# signal since `since` (a possible danger is asked about first; the answer decides).
-_BLOCKED = select(
-    or_(
-        exists(
-            select(Profile.user_id).where(
-                Profile.user_id == bindparam("user_id"), Profile.abuse == AbuseAnswer.YES
-            )
-        ),
-        exists(
-            select(SafetyState.user_id).where(
-                SafetyState.user_id == bindparam("user_id"),
-                SafetyState.danger_reported_at.is_not(None),
-            )
-        ),
-        exists(
-            select(RiskSignal.id).where(
-                RiskSignal.user_id == bindparam("user_id"),
-                RiskSignal.at >= bindparam("since", type_=RiskSignal.at.type),
-                RiskSignal.risk.in_(sorted(UNSAFE_EX_RISKS)),
-                RiskSignal.level == ACT,
-            )
-        ),
+def _ex_unsafe(person: Row[Any] | None, now: datetime) -> bool:
+    """Whether reconnecting is off, from the person's row (bot/db/queries.py `person`): abuse
+    answered yes, danger reported, or a clear danger or abuse signal in the last SIGNAL_WINDOW
+    (a possible danger is asked about first; the answer decides)."""
+    if person is None:
+        return False
+    latest = person.latest_unsafe_signal_at
+    return (
+        person.abuse is AbuseAnswer.YES
+        or person.danger_reported_at is not None
+        or (latest is not None and latest >= now - SIGNAL_WINDOW)
     )
-)
 
 
 async def blocked_in(session: AsyncSession, user_id: int, now: datetime) -> bool:
     """`SafetyService.reconnection_blocked`, inside a session a service already holds."""
-    return bool(await session.scalar(_BLOCKED, {"user_id": user_id, "since": now - SIGNAL_WINDOW}))
+    return _ex_unsafe(await q.person_in(session, user_id), now)
 
 
 def _accepted_fields(factory: Callable[..., Any]) -> frozenset[str]:
